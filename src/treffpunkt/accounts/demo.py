@@ -1,0 +1,102 @@
+"""Demo data for a newcomer's first start. Idempotent: a second run changes nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+
+from treffpunkt.accounts.models import (
+    Organization,
+    Role,
+    TermsAcceptance,
+    TermsKind,
+    TermsVersion,
+    User,
+)
+from treffpunkt.core import clock
+
+DEMO_PASSWORD = "Treffpunkt-Demo-2026"
+DEMO_ORGANIZATION = {"slug": "kasse-nord", "name": "Gesundheitskasse Nord (Demo)"}
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    role: str
+    display_name: str
+    email: str
+
+
+DEMO_PEOPLE = [
+    DemoLogin(Role.OPERATOR, "Olga Betrieb", "betrieb@example.org"),
+    DemoLogin(Role.ORG_ADMIN, "Anke Admin", "admin@kasse-nord.example.org"),
+    DemoLogin(Role.STAFF, "Bernd Berater", "berater1@kasse-nord.example.org"),
+    DemoLogin(Role.STAFF, "Clara Beraterin", "berater2@kasse-nord.example.org"),
+    DemoLogin(Role.MEMBER, "Mia Mitglied", "mitglied1@example.org"),
+    DemoLogin(Role.MEMBER, "Max Mitglied", "mitglied2@example.org"),
+]
+
+TERMS_TEXT = """Nutzungsbedingungen (Demo)
+
+1. Der Dienst ist für Mitglieder kostenlos.
+2. Ein Termin entsteht erst, wenn die Kasse die Anfrage bestätigt.
+3. Gespräche werden Ende-zu-Ende verschlüsselt und nicht aufgezeichnet.
+"""
+PRIVACY_TEXT = """Datenschutzhinweise (Demo)
+
+Wir verarbeiten Ihre Daten nur, um Termine, Gespräche und Nachrichten mit Ihnen zu führen.
+Ihre E-Mail-Adresse sieht niemand außer Ihnen.
+"""
+
+
+def load_demo() -> list[DemoLogin]:
+    with transaction.atomic():
+        organization, _ = Organization.objects.get_or_create(
+            slug=DEMO_ORGANIZATION["slug"], defaults={"name": DEMO_ORGANIZATION["name"]}
+        )
+        users = {person.email: _demo_user(person, organization) for person in DEMO_PEOPLE}
+        admin = users["admin@kasse-nord.example.org"]
+        versions = [
+            _demo_terms(organization, admin, TermsKind.TERMS, TERMS_TEXT),
+            _demo_terms(organization, admin, TermsKind.PRIVACY, PRIVACY_TEXT),
+        ]
+        # The first member has accepted already and lands on the home page; the second has
+        # not, so a newcomer sees the consent page (P-ACC-2).
+        for version in versions:
+            TermsAcceptance.objects.get_or_create(
+                user=users["mitglied1@example.org"], version=version
+            )
+    return DEMO_PEOPLE
+
+
+def _demo_user(person: DemoLogin, organization: Organization) -> User:
+    existing = User.objects.filter(email__iexact=person.email).first()
+    if existing is not None:
+        return existing
+    is_operator = person.role == Role.OPERATOR
+    return User.objects.create_user(
+        person.email,
+        DEMO_PASSWORD,
+        display_name=person.display_name,
+        role=person.role,
+        organization=None if is_operator else organization,
+        email_confirmed_at=clock.now(),
+        is_staff=is_operator,
+        is_superuser=is_operator,
+    )
+
+
+def _demo_terms(organization: Organization, admin: User, kind: str, text: str) -> TermsVersion:
+    version = TermsVersion.objects.filter(organization=organization, kind=kind).first()
+    if version is not None:
+        return version
+    return TermsVersion.objects.create(
+        organization=organization,
+        kind=kind,
+        number=1,
+        label="2026-01",
+        text=text,
+        effective_at=clock.now() - timedelta(days=30),
+        published_by=admin,
+    )

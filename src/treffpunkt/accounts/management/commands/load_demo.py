@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from treffpunkt.accounts.demo import DEMO_PASSWORD, load_demo
+
+
+class Command(BaseCommand):
+    help = "Create the demo organization and its people (idempotent) and print the logins."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        people = load_demo()
+        self.stdout.write("")
+        self.stdout.write(f"Treffpunkt runs at {settings.SITE_URL}/  (demo data, embedded mode)")
+        self.stdout.write(f"Demo logins, all with the password: {DEMO_PASSWORD}")
+        for person in people:
+            self.stdout.write(f"  {person.role:<10} {person.email:<36} {person.display_name}")
+        self.stdout.write("Mails are written to files in var/mail/ (EMAIL_URL changes that).")
+        self.stdout.write("")

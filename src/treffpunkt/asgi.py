@@ -1,0 +1,28 @@
+"""ASGI entry point: HTTP and WebSocket in one process (uvicorn)."""
+
+import os
+import warnings
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "treffpunkt.settings")
+# WhiteNoise hands static files to Django as a file iterator; under ASGI Django reads it in a
+# thread and warns each time. Harmless, and noise in the log of every page view.
+warnings.filterwarnings("ignore", message="StreamingHttpResponse must consume synchronous")
+# Django must be set up before the consumers (and the models they import) are loaded.
+django_asgi_app = get_asgi_application()
+
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+
+from treffpunkt.routing import websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": AllowedHostsOriginValidator(
+            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+        ),
+    }
+)

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditEntry(models.Model):
+    """One thing that happened, written by the service that made it happen (P-ACC-4).
+
+    Entries are never changed or deleted by the application.
+    """
+
+    code = models.CharField(_("event"), max_length=100, db_index=True)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    organization = models.ForeignKey(
+        "accounts.Organization",
+        verbose_name=_("organization"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    target_type = models.CharField(_("target type"), max_length=60, blank=True)
+    target_id = models.CharField(_("target id"), max_length=60, blank=True)
+    data: models.JSONField[Any] = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit log")
+        indexes = [models.Index(fields=["target_type", "target_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.code}"
+
+
+class ScheduledRun(models.Model):
+    """Marks that a periodic job was enqueued for one time slot.
+
+    The unique constraint makes the scheduler safe to run twice by mistake: the second
+    one cannot enqueue the same slot again.
+    """
+
+    job = models.CharField(max_length=100)
+    slot_start = models.DateTimeField()
+    enqueued_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["job", "slot_start"], name="one_run_per_job_and_slot")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job} @ {self.slot_start:%Y-%m-%d %H:%M}"

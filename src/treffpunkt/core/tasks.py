@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django_tasks import task
+
+from treffpunkt.core import clock
+from treffpunkt.core.scheduler import forget_old_runs
+
+
+@task()
+def prune_scheduler_history() -> int:
+    return forget_old_runs(before=clock.now() - timedelta(days=7))

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from treffpunkt.notifications.models import OutboxMail
+
+
+@admin.register(OutboxMail)
+class OutboxMailAdmin(admin.ModelAdmin[OutboxMail]):
+    """Operators see what was sent, what waits, and why a mail failed. Mails are never edited:
+    they are the record of what the platform told people."""
+
+    list_display = ["created_at", "template", "language", "status", "attempts", "sent_at"]
+    list_filter = ["status", "template", "language"]
+    search_fields = ["template", "subject", "last_error"]
+    # Addresses and bodies stay hidden: operators are other users too (P-ACC-3), and a body
+    # can hold a live confirmation or reset link.
+    fields = [
+        "template",
+        "language",
+        "subject",
+        "status",
+        "attempts",
+        "last_error",
+        "created_at",
+        "next_attempt_at",
+        "sent_at",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: OutboxMail | None = None) -> bool:
+        return False

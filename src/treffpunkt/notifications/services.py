@@ -1,0 +1,171 @@
+"""The mail outbox: the only way Treffpunkt sends e-mail.
+
+``queue_mail`` renders a mail in the recipient's language and stores it inside the caller's
+transaction; after commit a task sends it. ``deliver`` sends one stored mail at most once:
+it claims the row first, so two workers never send the same mail.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from treffpunkt.core import clock
+from treffpunkt.notifications.models import MailStatus, OutboxMail
+
+if TYPE_CHECKING:
+    from treffpunkt.accounts.models import User
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class MailAttachment:
+    filename: str
+    mimetype: str
+    content: str
+
+
+def queue_mail(
+    *,
+    template: str,
+    context: dict[str, Any],
+    recipient: User | None = None,
+    to_address: str | None = None,
+    language: str | None = None,
+    attachments: list[MailAttachment] | None = None,
+) -> OutboxMail:
+    """Render ``mail/<template>/`` in the recipient's language and store it for sending.
+
+    Call inside the transaction of the change that causes the mail: if that change rolls
+    back, the mail is never sent.
+    """
+    address = to_address or (recipient.email if recipient is not None else "")
+    if not address:
+        raise ValueError("a mail needs a recipient or an address")
+    lang = language or (recipient.preferred_language if recipient else settings.LANGUAGE_CODE)
+    full_context = {"site_url": settings.SITE_URL, "recipient": recipient, **context}
+    with translation.override(lang):
+        subject = render_to_string(f"mail/{template}/subject.txt", full_context)
+        body_text = render_to_string(f"mail/{template}/body.txt", full_context)
+        body_html = render_to_string(f"mail/{template}/body.html", full_context)
+    mail = OutboxMail.objects.create(
+        recipient=recipient,
+        to_address=address,
+        template=template,
+        language=lang,
+        subject=" ".join(subject.split()),
+        body_text=body_text.strip() + "\n",
+        body_html=body_html,
+        attachments=[vars(item) for item in attachments or []],
+        next_attempt_at=clock.now(),
+    )
+    transaction.on_commit(lambda: _enqueue_delivery(mail.pk))
+    return mail
+
+
+def _enqueue_delivery(mail_id: int) -> None:
+    from treffpunkt.notifications.tasks import deliver_mail
+
+    try:
+        deliver_mail.enqueue(mail_id=mail_id)
+    except Exception:
+        # The mail is safe in the outbox; the periodic sweep will pick it up.
+        logger.exception("could not enqueue mail %s; the outbox sweep will send it", mail_id)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Pause before the next try: base, 2×base, 4×base, … capped at six hours."""
+    seconds = settings.MAIL_RETRY_BASE_SECONDS * (2 ** max(attempts - 1, 0))
+    return timedelta(seconds=min(seconds, 6 * 60 * 60))
+
+
+def _claim(mail_id: int, *, at: datetime) -> OutboxMail | None:
+    """Take a due mail for sending. Pushing ``next_attempt_at`` forward in the same statement
+    keeps every other worker off it while this one talks to the mail server."""
+    lease_until = at + timedelta(seconds=settings.EMAIL_TIMEOUT * 4)
+    claimed = OutboxMail.objects.filter(
+        pk=mail_id, status=MailStatus.PENDING, next_attempt_at__lte=at
+    ).update(next_attempt_at=lease_until)
+    if not claimed:
+        return None
+    return OutboxMail.objects.get(pk=mail_id)
+
+
+def _as_message(mail: OutboxMail) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(
+        subject=mail.subject,
+        body=mail.body_text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[mail.to_address],
+        headers={"Auto-Submitted": "auto-generated", **mail.headers},
+    )
+    if mail.body_html:
+        message.attach_alternative(mail.body_html, "text/html")
+    for item in mail.attachments:
+        message.attach(item["filename"], item["content"], item["mimetype"])
+    return message
+
+
+def deliver(*, mail_id: int) -> bool:
+    """Send one mail if it is due. Returns True when it went out now."""
+    mail = _claim(mail_id, at=clock.now())
+    if mail is None:
+        return False
+    try:
+        _as_message(mail).send(fail_silently=False)
+    except Exception as exc:  # any mail server failure: keep the mail and try again later
+        _record_failure(mail, error=f"{type(exc).__name__}: {exc}")
+        return False
+    OutboxMail.objects.filter(pk=mail.pk).update(
+        status=MailStatus.SENT,
+        attempts=mail.attempts + 1,
+        sent_at=clock.now(),
+        last_error="",
+    )
+    return True
+
+
+def _record_failure(mail: OutboxMail, *, error: str) -> None:
+    attempts = mail.attempts + 1
+    gave_up = attempts >= settings.MAIL_MAX_ATTEMPTS
+    next_attempt_at = clock.now() + retry_delay(attempts)
+    OutboxMail.objects.filter(pk=mail.pk).update(
+        attempts=attempts,
+        last_error=error[:2000],
+        status=MailStatus.FAILED if gave_up else MailStatus.PENDING,
+        next_attempt_at=next_attempt_at,
+    )
+    logger.warning("mail %s failed (attempt %s): %s", mail.pk, attempts, error)
+    if not gave_up:
+        _schedule_retry(mail.pk, at=next_attempt_at)
+
+
+def _schedule_retry(mail_id: int, *, at: datetime) -> None:
+    from treffpunkt.notifications.tasks import deliver_mail
+
+    if not deliver_mail.get_backend().supports_defer:
+        return  # the periodic sweep (send_due_mail) retries instead
+    try:
+        deliver_mail.using(run_after=at).enqueue(mail_id=mail_id)
+    except Exception:
+        logger.exception("could not schedule retry for mail %s", mail_id)
+
+
+def send_due_mail(*, limit: int = 200) -> int:
+    """Send every pending mail whose time has come. The scheduler runs this every minute as a
+    safety net for lost tasks and for task backends that cannot delay a task."""
+    due_ids = list(
+        OutboxMail.objects.filter(status=MailStatus.PENDING, next_attempt_at__lte=clock.now())
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return sum(1 for mail_id in due_ids if deliver(mail_id=mail_id))

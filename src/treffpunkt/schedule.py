@@ -1,0 +1,28 @@
+"""What runs when: the one declared schedule of periodic jobs.
+
+``manage.py run_scheduler`` reads this list. Later features add their jobs here (reminders,
+expiry of requests, retention, billing runs), so this file is the place to read all of them.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from treffpunkt.core.scheduler import PeriodicJob
+from treffpunkt.core.tasks import prune_scheduler_history
+from treffpunkt.notifications.tasks import send_due_mail
+
+SCHEDULE: list[PeriodicJob] = [
+    PeriodicJob(
+        name="notifications.send_due_mail",
+        task=send_due_mail,
+        every=timedelta(minutes=1),
+        description="Send mails that are due: retries after a failure, and any missed task.",
+    ),
+    PeriodicJob(
+        name="core.prune_scheduler_history",
+        task=prune_scheduler_history,
+        every=timedelta(days=1),
+        description="Forget scheduler bookkeeping older than a week.",
+    ),
+]
