@@ -1,0 +1,186 @@
+"""Shared fixtures: organizations with every role, the mail outbox, a real SMTP server, and the
+ASGI application served by uvicorn for browser tests."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import Message
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from django.core import mail
+from django.test import Client
+from pytest_django.fixtures import Settings as SettingsWrapper
+
+from tests.factories import (
+    MemberFactory,
+    OperatorFactory,
+    OrgAdminFactory,
+    OrganizationFactory,
+    StaffFactory,
+    TermsVersionFactory,
+)
+from treffpunkt.accounts.models import Organization, TermsKind, User
+from treffpunkt.notifications.services import send_due_mail
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class World:
+    """Two organizations with every role, the terms of the first accepted by its member."""
+
+    org: Organization
+    other_org: Organization
+    member: User
+    other_member: User
+    staff: User
+    org_admin: User
+    other_staff: User
+    other_admin: User
+    operator: User
+    people: dict[str, User] = field(default_factory=dict)
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    from treffpunkt.accounts.models import TermsAcceptance
+
+    org = OrganizationFactory(name="Kasse Nord", slug="kasse-nord")
+    other_org = OrganizationFactory(name="Kasse Süd", slug="kasse-sued")
+    admin = OrgAdminFactory(organization=org, display_name="Anke Admin")
+    other_admin = OrgAdminFactory(organization=other_org, display_name="Sven Süd-Admin")
+    terms = TermsVersionFactory(organization=org, kind=TermsKind.TERMS, published_by=admin)
+    privacy = TermsVersionFactory(organization=org, kind=TermsKind.PRIVACY, published_by=admin)
+    member = MemberFactory(organization=org, display_name="Mia Mitglied")
+    other_member = MemberFactory(organization=org, display_name="Max Mitglied")
+    for user in (member, other_member):
+        for version in (terms, privacy):
+            TermsAcceptance.objects.create(user=user, version=version)
+    people = {
+        "member": member,
+        "other_member": other_member,
+        "staff": StaffFactory(organization=org, display_name="Bernd Berater"),
+        "org_admin": admin,
+        "other_staff": StaffFactory(organization=other_org, display_name="Sara Süd"),
+        "other_admin": other_admin,
+        "operator": OperatorFactory(display_name="Olga Betrieb"),
+    }
+    return World(org=org, other_org=other_org, people=people, **people)
+
+
+def client_for(user: User | None) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def outbox(db: None) -> list[mail.EmailMessage]:
+    """Django's in-memory mailbox, after sending everything the outbox holds."""
+    send_due_mail()
+    return mail.outbox
+
+
+def deliver_outbox() -> list[mail.EmailMessage]:
+    """Send every due mail now (what the worker does after commit) and return what was sent."""
+    send_due_mail()
+    return mail.outbox
+
+
+# --- a real SMTP server ------------------------------------------------------------------------
+
+
+class CollectingHandler:
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(  # noqa: N802 (the name aiosmtpd calls)
+        self, server: SMTP, session: Session, envelope: Envelope
+    ) -> str:
+        content = envelope.content
+        assert isinstance(content, bytes)
+        self.messages.append(message_from_bytes(content))
+        return "250 Message accepted for delivery"
+
+
+@dataclass
+class SmtpServer:
+    host: str
+    port: int
+    handler: CollectingHandler
+    controller: Controller | None = None
+
+    def start(self) -> None:
+        self.controller = Controller(self.handler, hostname=self.host, port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    @property
+    def messages(self) -> list[Message]:
+        return self.handler.messages
+
+
+@pytest.fixture
+def smtp_server(settings: SettingsWrapper) -> Iterator[SmtpServer]:
+    """aiosmtpd on a free local port; Django's SMTP backend points at it."""
+    server = SmtpServer(host="127.0.0.1", port=free_port(), handler=CollectingHandler())
+    server.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = server.host
+    settings.EMAIL_PORT = server.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_TIMEOUT = 5
+    yield server
+    server.stop()
+
+
+# --- the ASGI app served by uvicorn, for browser tests ---------------------------------------
+
+
+@dataclass
+class LiveApp:
+    url: str
+
+
+@pytest.fixture
+def live_app(transactional_db: None, settings: SettingsWrapper) -> Iterator[LiveApp]:
+    """Serve treffpunkt.asgi (HTTP and WebSocket) with uvicorn in a thread on a free port."""
+    import uvicorn
+
+    from treffpunkt.asgi import application
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    settings.SITE_URL = url
+    settings.ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+    config = uvicorn.Config(
+        application, host="127.0.0.1", port=port, lifespan="off", log_level="warning", ws="websockets"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start within 10 s")
+        time.sleep(0.02)
+    yield LiveApp(url=url)
+    server.should_exit = True
+    thread.join(timeout=10)

@@ -1,0 +1,148 @@
+"""The mail outbox: every mail is stored with the change that causes it and is delivered
+exactly once, even when the mail server is down for a while."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.db import transaction
+from django.test import Client
+from django.utils import timezone
+
+from tests.conftest import SmtpServer, World, client_for, deliver_outbox
+from treffpunkt.accounts.models import Organization
+from treffpunkt.accounts.services import register_member
+from treffpunkt.notifications.models import MailStatus, OutboxMail
+from treffpunkt.notifications.services import queue_mail, send_due_mail
+
+pytestmark = pytest.mark.django_db
+
+
+def _register(org: Organization, n: int, *, language: str = "de") -> None:
+    register_member(
+        organization=org,
+        email=f"neu{n}@example.org",
+        password="Sehr-geheimes-Passwort-1",
+        display_name=f"Neu {n}",
+        language=language,
+    )
+
+
+def _make_all_due() -> None:
+    OutboxMail.objects.filter(status=MailStatus.PENDING).update(
+        next_attempt_at=timezone.now() - timedelta(seconds=1)
+    )
+
+
+def test_no_mail_is_lost_while_the_smtp_server_is_down(world: World, smtp_server: SmtpServer):
+    smtp_server.stop()
+    for n in range(3):
+        _register(world.org, n)
+    assert send_due_mail() == 0
+    waiting = OutboxMail.objects.filter(status=MailStatus.PENDING)
+    assert waiting.count() == 3
+    assert all(m.attempts == 1 and m.last_error for m in waiting)
+
+    smtp_server.start()
+    _make_all_due()
+    assert send_due_mail() == 3
+    # A second sweep, and a late retry task for the same mail, send nothing more.
+    _make_all_due()
+    assert send_due_mail() == 0
+
+    recipients = sorted(msg["To"] for msg in smtp_server.messages)
+    assert recipients == [f"neu{n}@example.org" for n in range(3)]
+    assert OutboxMail.objects.filter(status=MailStatus.SENT).count() == 3
+
+
+def test_failed_mail_waits_longer_after_each_attempt(world: World, smtp_server: SmtpServer):
+    smtp_server.stop()
+    _register(world.org, 1)
+    pauses = []
+    for _ in range(3):
+        before = timezone.now()
+        _make_all_due()
+        send_due_mail()
+        mail_row = OutboxMail.objects.get()
+        pauses.append((mail_row.next_attempt_at - before).total_seconds())
+    assert pauses[0] < pauses[1] < pauses[2]
+    assert OutboxMail.objects.get().attempts == 3
+
+
+def test_outbox_gives_up_after_the_last_attempt_and_keeps_the_error(
+    world: World, smtp_server: SmtpServer, settings
+):
+    settings.MAIL_MAX_ATTEMPTS = 2
+    smtp_server.stop()
+    _register(world.org, 1)
+    for _ in range(3):
+        _make_all_due()
+        send_due_mail()
+    mail_row = OutboxMail.objects.get()
+    assert mail_row.status == MailStatus.FAILED
+    assert mail_row.attempts == 2
+    assert "Connection refused" in mail_row.last_error or "Error" in mail_row.last_error
+
+
+def test_mail_is_stored_only_when_the_change_commits(world: World):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        _register(world.org, 1)
+        raise RuntimeError("the change fails after the mail was queued")
+    assert OutboxMail.objects.count() == 0
+    assert deliver_outbox() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_mail_is_sent_by_the_task_after_commit(smtp_server: SmtpServer):
+    from tests.factories import OrganizationFactory
+
+    org = OrganizationFactory()
+    _register(org, 1)  # autocommit: the on-commit hook enqueues the task at once
+    assert [m["To"] for m in smtp_server.messages] == ["neu1@example.org"]
+    assert OutboxMail.objects.get().status == MailStatus.SENT
+
+
+def test_mail_is_written_in_the_recipients_language(world: World):
+    _register(world.org, 1, language="de")
+    _register(world.org, 2, language="en")
+    by_address = {m.to[0]: m for m in deliver_outbox()}
+    german = by_address["neu1@example.org"]
+    english = by_address["neu2@example.org"]
+    assert "E-Mail-Adresse" in german.subject
+    assert "confirm your e-mail address" in english.subject.lower()
+    assert german.alternatives and english.alternatives  # text and HTML parts
+    assert "Hallo Neu 1" in german.body
+    assert "Hello Neu 2" in english.body
+
+
+def test_queue_mail_needs_an_address():
+    with pytest.raises(ValueError, match="recipient"):
+        queue_mail(template="accounts/confirm_email", context={})
+
+
+def test_operator_sees_outbox_status_attempts_and_error_but_no_address(
+    world: World, smtp_server: SmtpServer
+):
+    smtp_server.stop()
+    _register(world.org, 1)
+    send_due_mail()
+    client = client_for(world.operator)
+    listing = client.get("/betrieb/admin/notifications/outboxmail/")
+    assert listing.status_code == 200
+    mail_row = OutboxMail.objects.get()
+    detail = client.get(f"/betrieb/admin/notifications/outboxmail/{mail_row.pk}/change/")
+    assert detail.status_code == 200
+    page = detail.content.decode()
+    assert mail_row.last_error.split(":")[0] in page
+    assert "neu1@example.org" not in listing.content.decode() + page
+
+
+@pytest.mark.parametrize("role", ["member", "staff", "org_admin"])
+def test_only_operators_open_the_outbox(world: World, role: str):
+    response = client_for(world.people[role]).get("/betrieb/admin/notifications/outboxmail/")
+    assert response.status_code in (302, 403)
+    assert response.status_code != 200
+    assert Client().get("/betrieb/admin/notifications/outboxmail/").status_code == 302
+    assert not mail.outbox

@@ -1,0 +1,17 @@
+"""Test settings: the real settings with the immediate task backend, in-memory mail and a fast
+password hasher. The database is the real one: SQLite by default, PostgreSQL with DATABASE_URL."""
+
+from treffpunkt.settings import *  # noqa: F403
+from treffpunkt.settings import DATABASES, VAR_DIR
+
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Argon2 is what production uses (a test checks the real settings); hashing with it in every
+# test would only make the suite slow.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+SITE_URL = "http://testserver"
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not memory: live-server tests serve pages from another thread, which must see
+    # the same database.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test_treffpunkt.sqlite3")}
