@@ -112,7 +112,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "treffpunkt.sqlite3",
+            "NAME": str(VAR_DIR / "treffpunkt.sqlite3"),
             "OPTIONS": {
                 # WAL lets the web process read while the task worker writes; IMMEDIATE
                 # transactions take the write lock up front instead of failing half-way.

@@ -21,7 +21,7 @@ def _requires(check: Callable[[User], bool]) -> Callable[[View], View]:
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            if not check(cast(User, request.user)):
+            if not check(request.user):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 

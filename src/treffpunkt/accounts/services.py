@@ -357,7 +357,7 @@ def publish_terms_version(
             _("A new version cannot come into force in the past."), code="effective_at"
         )
     with transaction.atomic():
-        organization = Organization.objects.select_for_update().get(pk=admin.organization_id)
+        organization = Organization.objects.select_for_update().get(pk=admin.organization.pk)
         last = TermsVersion.objects.filter(organization=organization, kind=kind).first()
         version = TermsVersion.objects.create(
             organization=organization,

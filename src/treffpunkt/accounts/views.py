@@ -156,11 +156,10 @@ class PasswordResetDoneView(auth_views.PasswordResetDoneView):
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
-    form_class = SetPasswordForm
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:login")
 
-    def form_valid(self, form: SetPasswordForm) -> HttpResponse:
+    def form_valid(self, form: SetPasswordForm[User]) -> HttpResponse:
         response = super().form_valid(form)
         services.record_password_changed(user=form.user, by_reset=True)
         messages.success(self.request, _("Your password was changed. Please log in."))
@@ -227,7 +226,7 @@ def set_language(request: HttpRequest) -> HttpResponse:
         settings.LANGUAGE_COOKIE_NAME,
         language,
         max_age=365 * 24 * 60 * 60,
-        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        samesite="Lax",
         secure=getattr(settings, "LANGUAGE_COOKIE_SECURE", False),
     )
     return response

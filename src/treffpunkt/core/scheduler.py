@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django_tasks.base import Task
@@ -21,7 +22,7 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class PeriodicJob:
     name: str
-    task: Task[[], object]
+    task: Task[[], Any]
     every: timedelta
     description: str
 

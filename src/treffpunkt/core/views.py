@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from datetime import datetime, time
-from typing import cast
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -10,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.dateparse import parse_date
 
-from treffpunkt.accounts.models import Organization, User
+from treffpunkt.accounts.models import Organization
 from treffpunkt.accounts.permissions import operator_required
 from treffpunkt.core.models import AuditEntry
 
@@ -21,7 +20,7 @@ def home(request: HttpRequest) -> HttpResponse:
         return render(
             request, "core/landing.html", {"organizations": Organization.objects.order_by("name")}
         )
-    user = cast(User, request.user)
+    user = request.user
     if user.is_operator:
         return render(
             request,

@@ -16,7 +16,7 @@ class OutboxMailAdmin(admin.ModelAdmin[OutboxMail]):
     search_fields = ["template", "subject", "last_error"]
     # Addresses and bodies stay hidden: operators are other users too (P-ACC-3), and a body
     # can hold a live confirmation or reset link.
-    fields = [
+    fields = readonly_fields = (
         "template",
         "language",
         "subject",
@@ -26,8 +26,7 @@ class OutboxMailAdmin(admin.ModelAdmin[OutboxMail]):
         "created_at",
         "next_attempt_at",
         "sent_at",
-    ]
-    readonly_fields = fields
+    )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
