@@ -171,7 +171,12 @@ def live_app(transactional_db: None, settings: SettingsWrapper) -> Iterator[Live
     settings.SITE_URL = url
     settings.ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
     config = uvicorn.Config(
-        application, host="127.0.0.1", port=port, lifespan="off", log_level="warning", ws="websockets"
+        application,
+        host="127.0.0.1",
+        port=port,
+        lifespan="off",
+        log_level="warning",
+        ws="websockets",
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)

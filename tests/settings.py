@@ -1,6 +1,8 @@
 """Test settings: the real settings with the immediate task backend, in-memory mail and a fast
 password hasher. The database is the real one: SQLite by default, PostgreSQL with DATABASE_URL."""
 
+import os
+
 from treffpunkt.settings import *  # noqa: F403
 from treffpunkt.settings import DATABASES, VAR_DIR
 
@@ -13,5 +15,5 @@ SITE_URL = "http://testserver"
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory: live-server tests serve pages from another thread, which must see
-    # the same database.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test_treffpunkt.sqlite3")}
+    # the same database. The process id keeps two test runs on one checkout apart.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test_treffpunkt_{os.getpid()}.sqlite3")}

@@ -1,0 +1,51 @@
+"""The first README command loads demo data; running it twice changes nothing."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from treffpunkt.accounts.demo import DEMO_PASSWORD, DEMO_PEOPLE
+from treffpunkt.accounts.models import Organization, Role, TermsAcceptance, TermsVersion, User
+
+pytestmark = pytest.mark.django_db
+
+
+def _snapshot() -> tuple[int, ...]:
+    return (
+        Organization.objects.count(),
+        User.objects.count(),
+        TermsVersion.objects.count(),
+        TermsAcceptance.objects.count(),
+        *User.objects.order_by("pk").values_list("pk", flat=True),
+    )
+
+
+def test_demo_data_has_every_role_and_loading_it_twice_changes_nothing():
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    first = _snapshot()
+    passwords = list(User.objects.order_by("pk").values_list("password", flat=True))
+    call_command("load_demo", stdout=StringIO())
+    assert _snapshot() == first
+    assert list(User.objects.order_by("pk").values_list("password", flat=True)) == passwords
+    roles = [p.role for p in DEMO_PEOPLE]
+    assert roles.count(Role.STAFF) == 2 and roles.count(Role.MEMBER) == 2
+    assert {Role.ORG_ADMIN, Role.OPERATOR} <= set(roles)
+    printed = out.getvalue()
+    assert DEMO_PASSWORD in printed
+    assert all(p.email in printed for p in DEMO_PEOPLE)
+
+
+@pytest.mark.parametrize("person", DEMO_PEOPLE, ids=lambda p: p.role + ":" + p.email)
+def test_every_printed_demo_login_works(person):
+    call_command("load_demo", stdout=StringIO())
+    client = Client()
+    response = client.post(
+        "/konto/anmelden/", {"username": person.email, "password": DEMO_PASSWORD}
+    )
+    assert response.status_code == 302
+    assert client.get("/", follow=True).status_code == 200
