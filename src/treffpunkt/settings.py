@@ -186,6 +186,8 @@ AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
+# Its admin lists show login names, i.e. e-mail addresses, which operators must not see (P-ACC-3).
+AXES_ENABLE_ADMIN = False
 
 # --- languages and time -----------------------------------------------------------------------
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "de")
