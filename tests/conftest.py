@@ -176,7 +176,7 @@ def live_app(transactional_db: None, settings: SettingsWrapper) -> Iterator[Live
         port=port,
         lifespan="off",
         log_level="warning",
-        ws="websockets",
+        ws="websockets-sansio",
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)

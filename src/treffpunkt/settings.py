@@ -106,7 +106,9 @@ TEMPLATES = [
 # --- database -------------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL", "")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    # No persistent connections: under ASGI every request runs in its own thread, and Django's
+    # docs advise against them there (they leak). PgBouncer or psycopg's pool do this job.
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {

@@ -146,3 +146,15 @@ def test_only_operators_open_the_outbox(world: World, role: str):
     assert response.status_code != 200
     assert Client().get("/betrieb/admin/notifications/outboxmail/").status_code == 302
     assert not mail.outbox
+
+
+def test_a_refused_address_is_not_written_into_the_error_operators_read():
+    from treffpunkt.notifications.services import without_addresses
+
+    error = (
+        "SMTPRecipientsRefused: {'person1@example.org': (550, b'5.1.1 <person1@example.org>: "
+        "Recipient address rejected')}"
+    )
+    cleaned = without_addresses(error)
+    assert "person1@example.org" not in cleaned
+    assert cleaned.startswith("SMTPRecipientsRefused: {'<address>': (550")

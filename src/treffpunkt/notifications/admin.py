@@ -13,7 +13,7 @@ class OutboxMailAdmin(admin.ModelAdmin[OutboxMail]):
 
     list_display = ["created_at", "template", "language", "status", "attempts", "sent_at"]
     list_filter = ["status", "template", "language"]
-    search_fields = ["template", "subject", "last_error"]
+    search_fields = ["template", "subject"]
     # Addresses and bodies stay hidden: operators are other users too (P-ACC-3), and a body
     # can hold a live confirmation or reset link.
     fields = readonly_fields = (

@@ -8,6 +8,7 @@ it claims the row first, so two workers never send the same mail.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,9 @@ if TYPE_CHECKING:
     from treffpunkt.accounts.models import User
 
 logger = logging.getLogger(__name__)
+
+# Mail servers name the refused address in their error; operators read the error (P-ACC-3).
+ADDRESS_IN_ERROR = re.compile(r"[^\s<>'\"(),;:{}\[\]]+@[^\s<>'\"(),;:{}\[\]]+")
 
 
 @dataclass(frozen=True)
@@ -123,7 +127,7 @@ def deliver(*, mail_id: int) -> bool:
     try:
         _as_message(mail).send(fail_silently=False)
     except Exception as exc:  # any mail server failure: keep the mail and try again later
-        _record_failure(mail, error=f"{type(exc).__name__}: {exc}")
+        _record_failure(mail, error=without_addresses(f"{type(exc).__name__}: {exc}"))
         return False
     OutboxMail.objects.filter(pk=mail.pk).update(
         status=MailStatus.SENT,
@@ -132,6 +136,10 @@ def deliver(*, mail_id: int) -> bool:
         last_error="",
     )
     return True
+
+
+def without_addresses(text: str) -> str:
+    return ADDRESS_IN_ERROR.sub("<address>", text)
 
 
 def _record_failure(mail: OutboxMail, *, error: str) -> None:
