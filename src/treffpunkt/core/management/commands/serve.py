@@ -68,6 +68,9 @@ class Command(BaseCommand):
     def _start_background(self) -> list[subprocess.Popen[bytes]]:
         manage = [sys.executable, "-m", "django"]
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "treffpunkt.settings"}
-        worker = subprocess.Popen([*manage, "db_worker", "--interval", "1"], env=env)
-        scheduler = subprocess.Popen([*manage, "run_scheduler"], env=env)
-        return [worker, scheduler]
+        children = [subprocess.Popen([*manage, "run_scheduler"], env=env)]
+        if settings.TASKS["default"]["BACKEND"] == "django_tasks_db.DatabaseBackend":
+            children.append(subprocess.Popen([*manage, "db_worker", "--interval", "1"], env=env))
+        else:
+            self.stdout.write("Tasks go to another backend: start its worker separately.")
+        return children
