@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from treffpunkt.booking.tasks import expire_unanswered_requests, send_due_reminders
 from treffpunkt.core.scheduler import PeriodicJob
 from treffpunkt.core.tasks import prune_scheduler_history
 from treffpunkt.notifications.tasks import send_due_mail
@@ -18,6 +19,18 @@ SCHEDULE: list[PeriodicJob] = [
         task=send_due_mail,
         every=timedelta(minutes=1),
         description="Send mails that are due: retries after a failure, and any missed task.",
+    ),
+    PeriodicJob(
+        name="booking.expire_unanswered_requests",
+        task=expire_unanswered_requests,
+        every=timedelta(minutes=1),
+        description="Expire requests nobody answered in time, free their slots, tell members.",
+    ),
+    PeriodicJob(
+        name="booking.send_due_reminders",
+        task=send_due_reminders,
+        every=timedelta(minutes=1),
+        description="Send the reminder mails before confirmed appointments.",
     ),
     PeriodicJob(
         name="core.prune_scheduler_history",

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "treffpunkt.core",
     "treffpunkt.accounts",
     "treffpunkt.notifications",
+    "treffpunkt.booking",
 ]
 
 MIDDLEWARE = [

@@ -13,6 +13,7 @@ urlpatterns = [
     path("betrieb/protokoll/", core_views.audit_log, name="audit_log"),
     path("betrieb/admin/", admin.site.urls),
     path("", include("treffpunkt.accounts.urls")),
+    path("", include("treffpunkt.booking.urls")),
 ]
 
 handler400 = "treffpunkt.core.views.bad_request"

@@ -38,7 +38,10 @@ def test_a_logged_in_user_sees_the_language_of_their_profile(world: World):
     world.member.save()
     client = client_for(world.member)
     assert '<html lang="en">' in client.get("/").content.decode()
-    client.post("/konto/profil/", {"display_name": "Mia Mitglied", "language": "de"})
+    client.post(
+        "/konto/profil/",
+        {"display_name": "Mia Mitglied", "language": "de", "time_zone": "Europe/Berlin"},
+    )
     world.member.refresh_from_db()
     assert world.member.preferred_language == "de"
     assert '<html lang="de">' in client.get("/").content.decode()

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import available_timezones
 
 from django import forms
 from django.conf import settings
@@ -81,9 +82,18 @@ class AcceptTermsForm(forms.Form):
             raise forms.ValidationError(_("The form was changed. Please reload the page.")) from exc
 
 
+def time_zone_choices() -> list[tuple[str, str]]:
+    return [(zone, zone.replace("_", " ")) for zone in sorted(available_timezones()) if "/" in zone]
+
+
 class ProfileForm(forms.Form):
     display_name = forms.CharField(label=_("Your name"), max_length=80)
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        choices=time_zone_choices,
+        help_text=_("Times of appointments are shown in this zone."),
+    )
 
 
 class InvitationForm(forms.Form):

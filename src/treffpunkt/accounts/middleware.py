@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import resolve
-from django.utils import translation
+from django.utils import timezone, translation
 
 from treffpunkt.accounts.selectors import terms_awaiting_acceptance
 
@@ -25,7 +26,8 @@ OPEN_BEFORE_CONSENT = frozenset(
 
 
 class UserLanguageMiddleware:
-    """A logged-in user sees the language of their profile; visitors the one they picked."""
+    """A logged-in user sees the language and time zone of their profile; visitors the
+    language they picked and the platform's time zone."""
 
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
@@ -35,6 +37,9 @@ class UserLanguageMiddleware:
         if user is not None and user.is_authenticated:
             translation.activate(user.preferred_language)
             request.LANGUAGE_CODE = user.preferred_language
+            timezone.activate(ZoneInfo(user.time_zone))
+        else:
+            timezone.deactivate()
         return self.get_response(request)
 
 

@@ -72,6 +72,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     preferred_language = models.CharField(
         _("language"), max_length=8, choices=settings.LANGUAGES, default="de"
     )
+    time_zone = models.CharField(_("time zone"), max_length=60, default="Europe/Berlin")
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.MEMBER)
     organization = models.ForeignKey(
         Organization,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import available_timezones
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
@@ -172,17 +173,22 @@ def confirm_email(*, token: str) -> User:
 # --- profile ----------------------------------------------------------------------------------
 
 
-def update_profile(*, user: User, display_name: str, language: str) -> User:
+def update_profile(
+    *, user: User, display_name: str, language: str, time_zone: str | None = None
+) -> User:
     name = display_name.strip()
     if not name:
         raise DomainError(_("Please enter the name others should see."), code="display_name")
     if language not in dict(settings.LANGUAGES):
         raise DomainError(_("Please choose one of the offered languages."), code="language")
     with transaction.atomic():
+        wanted = {"display_name": name, "preferred_language": language}
+        if time_zone is not None:
+            if time_zone not in available_timezones():
+                raise DomainError(_("Please choose one of the offered time zones."), code="zone")
+            wanted["time_zone"] = time_zone
         changed = {
-            field: value
-            for field, value in {"display_name": name, "preferred_language": language}.items()
-            if getattr(user, field) != value
+            field: value for field, value in wanted.items() if getattr(user, field) != value
         }
         if not changed:
             return user

@@ -187,7 +187,11 @@ def profile(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     form = ProfileForm(
         request.POST or None,
-        initial={"display_name": user.display_name, "language": user.preferred_language},
+        initial={
+            "display_name": user.display_name,
+            "language": user.preferred_language,
+            "time_zone": user.time_zone,
+        },
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -195,6 +199,7 @@ def profile(request: HttpRequest) -> HttpResponse:
                 user=user,
                 display_name=form.cleaned_data["display_name"],
                 language=form.cleaned_data["language"],
+                time_zone=form.cleaned_data["time_zone"],
             )
         except DomainError as exc:
             form.add_error(None, str(exc.message))

@@ -8,8 +8,10 @@ it claims the row first, so two workers never send the same mail.
 from __future__ import annotations
 
 import logging
+from email.mime.base import MIMEBase
+from email.mime.text import MIMEText
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +19,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 
 from treffpunkt.core import clock
 from treffpunkt.notifications.models import MailStatus, OutboxMail
@@ -36,6 +38,8 @@ class MailAttachment:
     filename: str
     mimetype: str
     content: str
+    # Extra Content-Type parameters, e.g. {"method": "REQUEST"} for an iMIP calendar part.
+    params: dict[str, str] = field(default_factory=dict)
 
 
 def queue_mail(
@@ -56,8 +60,10 @@ def queue_mail(
     if not address:
         raise ValueError("a mail needs a recipient or an address")
     lang = language or (recipient.preferred_language if recipient else settings.LANGUAGE_CODE)
+    zone = recipient.time_zone if recipient is not None else settings.TIME_ZONE
     full_context = {"site_url": settings.SITE_URL, "recipient": recipient, **context}
-    with translation.override(lang):
+    # Dates in a mail are shown in the recipient's own language and time zone.
+    with translation.override(lang), timezone.override(zone):
         subject = render_to_string(f"mail/{template}/subject.txt", full_context)
         body_text = render_to_string(f"mail/{template}/body.txt", full_context)
         body_html = render_to_string(f"mail/{template}/body.html", full_context)
@@ -115,8 +121,22 @@ def _as_message(mail: OutboxMail) -> EmailMultiAlternatives:
     if mail.body_html:
         message.attach_alternative(mail.body_html, "text/html")
     for item in mail.attachments:
-        message.attach(item["filename"], item["content"], item["mimetype"])
+        message.attach(_mime_part(item))
     return message
+
+
+def _mime_part(item: dict[str, Any]) -> MIMEBase:
+    maintype, subtype = item["mimetype"].split("/", 1)
+    part: MIMEBase
+    if maintype == "text":
+        part = MIMEText(item["content"], subtype, "utf-8")
+    else:
+        part = MIMEBase(maintype, subtype)
+        part.set_payload(item["content"])
+    for key, value in item.get("params", {}).items():
+        part.set_param(key, value)
+    part.add_header("Content-Disposition", "attachment", filename=item["filename"])
+    return part
 
 
 def deliver(*, mail_id: int) -> bool:
