@@ -10,6 +10,12 @@ from django.test import Client
 
 from treffpunkt.accounts.demo import DEMO_PASSWORD, DEMO_PEOPLE
 from treffpunkt.accounts.models import Organization, Role, TermsAcceptance, TermsVersion, User
+from treffpunkt.booking.models import (
+    Appointment,
+    AppointmentStatus,
+    ConsultationType,
+    WeeklyHours,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -20,6 +26,9 @@ def _snapshot() -> tuple[int, ...]:
         User.objects.count(),
         TermsVersion.objects.count(),
         TermsAcceptance.objects.count(),
+        Appointment.objects.count(),
+        ConsultationType.objects.count(),
+        WeeklyHours.objects.count(),
         *User.objects.order_by("pk").values_list("pk", flat=True),
     )
 
@@ -38,6 +47,20 @@ def test_demo_data_has_every_role_and_loading_it_twice_changes_nothing():
     printed = out.getvalue()
     assert DEMO_PASSWORD in printed
     assert all(p.email in printed for p in DEMO_PEOPLE)
+
+
+def test_demo_data_shows_a_working_booking():
+    call_command("load_demo", stdout=StringIO())
+    statuses = set(Appointment.objects.values_list("status", flat=True))
+    assert statuses == {AppointmentStatus.CONFIRMED, AppointmentStatus.REQUESTED}
+    member = User.objects.get(email="mitglied1@example.org")
+    client = Client()
+    client.force_login(member)
+    [general, *_] = ConsultationType.objects.order_by("name")
+    slots = client.get(f"/termine/buchen/{general.pk}/")
+    assert slots.status_code == 200
+    assert slots.context["days"], "the demo offers free slots to book"
+    assert client.get("/termine/").context["upcoming"]
 
 
 @pytest.mark.parametrize("person", DEMO_PEOPLE, ids=lambda p: p.role + ":" + p.email)

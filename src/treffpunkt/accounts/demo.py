@@ -67,6 +67,10 @@ def load_demo() -> list[DemoLogin]:
             TermsAcceptance.objects.get_or_create(
                 user=users["mitglied1@example.org"], version=version
             )
+    # Booking builds on accounts; its demo is loaded here so one command fills everything.
+    from treffpunkt.booking.demo import load_booking_demo
+
+    load_booking_demo(organization=organization, people=users)
     return DEMO_PEOPLE
 
 
