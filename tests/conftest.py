@@ -189,3 +189,14 @@ def live_app(transactional_db: None, settings: SettingsWrapper) -> Iterator[Live
     yield LiveApp(url=url)
     server.should_exit = True
     thread.join(timeout=10)
+    _close_connections_left_by_the_server_thread()
+
+
+def _close_connections_left_by_the_server_thread() -> None:
+    """Django's sync views ran in asgiref's single "thread-sensitive" executor thread, which
+    outlives the server and keeps its database connection; PostgreSQL would then refuse to drop
+    the test database. Close the connections in the thread that owns them."""
+    from asgiref.sync import SyncToAsync
+    from django.db import connections
+
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result(timeout=10)

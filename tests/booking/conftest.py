@@ -4,7 +4,7 @@ in Europe/Berlin, and a clock the test can set."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
@@ -33,12 +33,12 @@ class Clock:
 
 
 @pytest.fixture
-def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
+def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     """Services read the time through treffpunkt.core.clock; this pins it.
     Default: Monday 22 March 2027, 08:00 in Berlin (a week before summer time starts)."""
     state = Clock(now=berlin(2027, 3, 22, 8, 0))
     monkeypatch.setattr(clock, "now", lambda: state.now)
-    yield state
+    return state
 
 
 def work_week(

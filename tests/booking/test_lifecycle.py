@@ -40,7 +40,7 @@ def parsed_ics(message: mail.EmailMessage) -> tuple[str, Calendar]:
     return method, Calendar.from_ical(payload)
 
 
-def only_event(calendar: Calendar):  # noqa: ANN201
+def only_event(calendar: Calendar):
     [event] = calendar.walk("VEVENT")
     return event
 
@@ -167,7 +167,7 @@ def test_confirming_after_the_deadline_expires_the_request_instead(
     assert appointment.status == AppointmentStatus.EXPIRED
 
 
-def _confirmed(book: Book, world: World, start=TUESDAY_10) -> Appointment:  # noqa: ANN001
+def _confirmed(book: Book, world: World, start=TUESDAY_10) -> Appointment:
     appointment = book(start, staff_id=world.staff.pk)
     services.confirm_appointment(actor=world.staff, appointment_id=appointment.pk)
     drain()

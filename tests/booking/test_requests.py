@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 TUESDAY_10 = berlin(2027, 3, 23, 10, 0)
 
 
-def _post_request(client: Client, ctype: ConsultationType, start: str, key: str | None = None):  # noqa: ANN202
+def _post_request(client: Client, ctype: ConsultationType, start: str, key: str | None = None):
     return client.post(
         f"/termine/buchen/{ctype.pk}/anfragen/",
         {"start": start, "request_key": key or str(uuid.uuid4()), "note": "Frage zur Pflege"},
@@ -132,7 +132,7 @@ def test_bad_slots_get_a_clear_message_and_write_nothing(
     world: World,
     consultation: ConsultationType,
     start,
-    message,  # noqa: ANN001
+    message,
 ):
     response = _post_request(client_for(world.member), consultation, start.isoformat())
     assert response.status_code == 400

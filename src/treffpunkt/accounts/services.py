@@ -187,9 +187,7 @@ def update_profile(
             if time_zone not in available_timezones():
                 raise DomainError(_("Please choose one of the offered time zones."), code="zone")
             wanted["time_zone"] = time_zone
-        changed = {
-            field: value for field, value in wanted.items() if getattr(user, field) != value
-        }
+        changed = {field: value for field, value in wanted.items() if getattr(user, field) != value}
         if not changed:
             return user
         for field, value in changed.items():

@@ -60,7 +60,8 @@ def build_ics(
         attendee.params["partstat"] = vText("ACCEPTED")
         event.add("attendee", attendee)
     calendar.add_component(event)
-    return calendar.to_ical().decode()
+    ical: bytes = calendar.to_ical()
+    return ical.decode()
 
 
 def ics_attachment(content: str, *, method: str) -> MailAttachment:

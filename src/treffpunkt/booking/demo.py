@@ -50,7 +50,9 @@ def load_booking_demo(*, organization: Organization, people: dict[str, User]) ->
     max_ = people["mitglied2@example.org"]
     if Appointment.objects.filter(member__in=[mia, max_]).exists():
         return
-    slots = slots_for(general, first_day=organization_today(organization) + timedelta(days=1), days=14)
+    slots = slots_for(
+        general, first_day=organization_today(organization) + timedelta(days=1), days=14
+    )
     if len(slots) < 2:
         return
     confirmed = services.request_appointment(

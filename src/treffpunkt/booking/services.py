@@ -10,9 +10,9 @@ one request cannot interleave with another's.
 from __future__ import annotations
 
 import uuid
-from itertools import pairwise
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 

@@ -8,11 +8,11 @@ it claims the row first, so two workers never send the same mail.
 from __future__ import annotations
 
 import logging
-from email.mime.base import MIMEBase
-from email.mime.text import MIMEText
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.mime.base import MIMEBase
+from email.mime.text import MIMEText
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings

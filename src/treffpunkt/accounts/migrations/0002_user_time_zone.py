@@ -4,15 +4,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='time_zone',
-            field=models.CharField(default='Europe/Berlin', max_length=60, verbose_name='time zone'),
+            model_name="user",
+            name="time_zone",
+            field=models.CharField(
+                default="Europe/Berlin", max_length=60, verbose_name="time zone"
+            ),
         ),
     ]

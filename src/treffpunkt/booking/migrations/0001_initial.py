@@ -2,9 +2,10 @@
 
 import django.core.validators
 import django.db.models.deletion
-import treffpunkt.booking.models
 from django.conf import settings
 from django.db import migrations, models
+
+import treffpunkt.booking.models
 
 
 class Migration(migrations.Migration):
