@@ -378,7 +378,8 @@ def agenda(request: HttpRequest) -> HttpResponse:
     if view == "woche":
         first -= timedelta(days=first.weekday())
     team = list(selectors.team_members(viewer))
-    staff_param = request.GET.get("berater", "")
+    # Staff start with their own day; an admin's overview starts with everyone's.
+    staff_param = request.GET.get("berater", "alle" if viewer.is_org_admin else "")
     if staff_param == "alle":
         staff_id = None
     elif staff_param.isdigit() and any(p.pk == int(staff_param) for p in team):
