@@ -172,7 +172,10 @@ class PolicyForm(forms.Form):
             in_minutes = hours * 60
             if in_minutes != in_minutes.to_integral_value():
                 raise forms.ValidationError(
-                    _("“%(value)s”: please give reminders in whole minutes, for example “0.5”."),
+                    _(
+                        "“%(value)s” is not a whole number of minutes. "
+                        "Write for example “0.5” for 30 minutes."
+                    ),
                     code="fraction",
                     params={"value": entry},
                 )

@@ -245,7 +245,7 @@ class Appointment(models.Model):
         help_text="the booking form's key: a second press is one request"
     )
     member_note = models.CharField(_("your message (optional)"), max_length=500, blank=True)
-    created_at = models.DateTimeField(_("requested"), auto_now_add=True)
+    created_at = models.DateTimeField(_("requested on"), auto_now_add=True)
     expires_at = models.DateTimeField(_("answer due"), null=True, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
     decline_reason = models.CharField(_("reason"), max_length=500, blank=True)

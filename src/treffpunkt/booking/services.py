@@ -468,8 +468,9 @@ def cancel_appointment(*, actor: User, appointment_id: int, reason: str = "") ->
             data={"was_confirmed": was_confirmed},
         )
         method = CANCEL if was_confirmed else None
-        _mail_member(appointment, "booking/cancelled", method=method)
-        _mail_staff(appointment, "booking/cancelled_staff", method=method)
+        extra = {"was_confirmed": was_confirmed}
+        _mail_member(appointment, "booking/cancelled", method=method, extra=extra)
+        _mail_staff(appointment, "booking/cancelled_staff", method=method, extra=extra)
         _notify_both(appointment, "booking.cancelled")
     return appointment
 

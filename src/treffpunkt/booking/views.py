@@ -256,6 +256,9 @@ def decline_proposal(request: HttpRequest, appointment_id: int) -> HttpResponse:
 @require_POST
 def cancel(request: HttpRequest, appointment_id: int) -> HttpResponse:
     actor = _user(request)
+    was_confirmed = (
+        _appointment_or_404(request, appointment_id).status == AppointmentStatus.CONFIRMED
+    )
     form = CancelForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     return _act(
@@ -264,7 +267,9 @@ def cancel(request: HttpRequest, appointment_id: int) -> HttpResponse:
         lambda: services.cancel_appointment(
             actor=actor, appointment_id=appointment_id, reason=reason
         ),
-        _("The appointment is cancelled. Both sides get a message with a calendar update."),
+        _("The appointment is cancelled. Both sides get a message with a calendar update.")
+        if was_confirmed
+        else _("The request is withdrawn. Both sides get a message."),
     )
 
 
