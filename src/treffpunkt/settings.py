@@ -107,9 +107,16 @@ TEMPLATES = [
 # --- database -------------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL", "")
 if DATABASE_URL:
-    # No persistent connections: under ASGI every request runs in its own thread, and Django's
-    # docs advise against them there (they leak). PgBouncer or psycopg's pool do this job.
+    # No persistent connections: under ASGI every request runs in its own thread, where Django's
+    # docs advise against them (they leak). psycopg's pool keeps connections instead, and bounds
+    # them: a burst of requests waits for a connection rather than exhausting the server's.
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1,
+            "max_size": env_int("DATABASE_POOL_SIZE", 20),
+            "timeout": env_int("DATABASE_POOL_TIMEOUT_SECONDS", 20),
+        }
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {

@@ -13,6 +13,7 @@ import pytest
 from django.db import IntegrityError, connection, connections, transaction
 
 from tests.factories import MemberFactory, OrganizationFactory, StaffFactory
+from treffpunkt.accounts.models import User
 from treffpunkt.booking.models import Appointment, ConsultationType, WeeklyHours
 from treffpunkt.booking.services import SlotTaken, request_appointment
 
@@ -44,9 +45,10 @@ def test_fifty_members_racing_for_one_slot_yield_exactly_one_request():
     outcomes: list[str] = []
     lock = threading.Lock()
 
-    def contend(member_id: int) -> None:
+    def contend(member: User) -> None:
         try:
-            member = type(members[0]).objects.get(pk=member_id)
+            # No query before the barrier: a thread waiting there must not hold a connection
+            # (with a bounded pool, fifty waiting holders would starve each other).
             barrier.wait(timeout=30)
             request_appointment(
                 member=member, consultation_type=ctype, start=start, request_key=uuid.uuid4()
@@ -61,7 +63,7 @@ def test_fifty_members_racing_for_one_slot_yield_exactly_one_request():
         with lock:
             outcomes.append(result)
 
-    threads = [threading.Thread(target=contend, args=(m.pk,)) for m in members]
+    threads = [threading.Thread(target=contend, args=(m,)) for m in members]
     for thread in threads:
         thread.start()
     for thread in threads:

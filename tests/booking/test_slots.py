@@ -139,3 +139,54 @@ def test_opening_hours_stay_local_across_daylight_saving_changes(
         assert all(length == timedelta(hours=1) for _, length in slots)
     # The change itself happens on the Sunday: 8 slots there too, no hour lost or doubled.
     assert len(per_day[days[1]]) == 8
+
+
+def test_the_fast_slot_walk_agrees_with_a_plain_overlap_check():
+    """The slot search walks held spans with one pointer; compare it with the obvious check
+    on random calendars (buffers on both sides, spans touching and apart)."""
+    import random
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from treffpunkt.booking.availability import StaffCalendar, staff_slots
+
+    rng = random.Random(7)
+    zone = ZoneInfo("Europe/Berlin")
+    days = [date(2027, 4, 5) + timedelta(days=n) for n in range(5)]
+    ctype = ConsultationType(duration_minutes=30, buffer_before_minutes=10, buffer_after_minutes=5)
+    for _ in range(200):
+        calendar = StaffCalendar(staff_id=1, weekly={d: [(time(8), time(18))] for d in range(5)})
+        cursor = datetime(2027, 4, 5, 5, 0, tzinfo=UTC)
+        while cursor < datetime(2027, 4, 10, tzinfo=UTC):
+            cursor += timedelta(minutes=rng.choice([0, 5, 20, 45, 90, 300]))
+            length = timedelta(minutes=rng.choice([15, 30, 45, 60]))
+            calendar.blocked.append((cursor, cursor + length))
+            cursor += length
+        found = staff_slots(
+            calendar,
+            ctype,
+            days=days,
+            zone=zone,
+            federal_state="",
+            earliest=datetime(2027, 4, 1, tzinfo=UTC),
+            latest=datetime(2027, 5, 1, tzinfo=UTC),
+        )
+        empty = StaffCalendar(staff_id=1, weekly=calendar.weekly)
+        every = staff_slots(
+            empty,
+            ctype,
+            days=days,
+            zone=zone,
+            federal_state="",
+            earliest=datetime(2027, 4, 1, tzinfo=UTC),
+            latest=datetime(2027, 5, 1, tzinfo=UTC),
+        )
+        expected = [
+            (s, e)
+            for s, e in every
+            if not any(
+                b0 < e + ctype.buffer_after and s - ctype.buffer_before < b1
+                for b0, b1 in calendar.blocked
+            )
+        ]
+        assert found == expected
