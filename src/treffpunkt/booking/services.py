@@ -10,6 +10,8 @@ one request cannot interleave with another's.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from itertools import pairwise
@@ -267,6 +269,18 @@ class RequestExpired(DomainError):
         super().__init__(_("This request has expired in the meantime."), code="expired")
 
 
+@contextmanager
+def _answer_in_time(now: datetime) -> Iterator[None]:
+    """One answer to an open request, atomically. If the request's deadline has passed, the
+    answer's transaction rolls back and the request is expired for good."""
+    try:
+        with transaction.atomic():
+            yield
+    except RequestExpired:
+        expire_unanswered_requests(now=now)
+        raise
+
+
 def _require_open_request(appointment: Appointment, status: str, now: datetime) -> None:
     if appointment.status == status and appointment.expires_at and appointment.expires_at <= now:
         raise RequestExpired()
@@ -280,15 +294,10 @@ def _require_open_request(appointment: Appointment, status: str, now: datetime) 
 
 def confirm_appointment(*, actor: User, appointment_id: int) -> Appointment:
     now = clock.now()
-    try:
-        with transaction.atomic():
-            appointment = _locked_for_team(actor, appointment_id)
-            _require_open_request(appointment, AppointmentStatus.REQUESTED, now)
-            _confirm(appointment, actor=actor, now=now)
-    except RequestExpired:
-        # The deadline passed: expire it for good (the answer's transaction rolled back).
-        expire_unanswered_requests(now=now)
-        raise
+    with _answer_in_time(now):
+        appointment = _locked_for_team(actor, appointment_id)
+        _require_open_request(appointment, AppointmentStatus.REQUESTED, now)
+        _confirm(appointment, actor=actor, now=now)
     return appointment
 
 
@@ -313,99 +322,79 @@ def decline_appointment(*, actor: User, appointment_id: int, reason: str) -> App
     if len(reason) < 3:
         raise DomainError(_("Please give the member a reason."), code="reason")
     now = clock.now()
-    try:
-        with transaction.atomic():
-            appointment = _locked_for_team(actor, appointment_id)
-            _require_open_request(appointment, AppointmentStatus.REQUESTED, now)
-            appointment.status = AppointmentStatus.DECLINED
-            appointment.answered_at = now
-            appointment.decline_reason = reason[:500]
-            appointment.save(update_fields=["status", "answered_at", "decline_reason"])
-            audit.record(
-                "booking.appointment.declined",
-                actor=actor,
-                target=appointment,
-                organization=appointment.organization,
-            )
-            _mail_member(appointment, "booking/declined")
-            _notify_both(appointment, "booking.declined")
-    except RequestExpired:
-        # The deadline passed: expire it for good (the answer's transaction rolled back).
-        expire_unanswered_requests(now=now)
-        raise
+    with _answer_in_time(now):
+        appointment = _locked_for_team(actor, appointment_id)
+        _require_open_request(appointment, AppointmentStatus.REQUESTED, now)
+        appointment.status = AppointmentStatus.DECLINED
+        appointment.answered_at = now
+        appointment.decline_reason = reason[:500]
+        appointment.save(update_fields=["status", "answered_at", "decline_reason"])
+        audit.record(
+            "booking.appointment.declined",
+            actor=actor,
+            target=appointment,
+            organization=appointment.organization,
+        )
+        _mail_member(appointment, "booking/declined")
+        _notify_both(appointment, "booking.declined")
     return appointment
 
 
 def propose_other_time(*, actor: User, appointment_id: int, start: datetime) -> Appointment:
     """Staff offer another slot; it is held for the member, who accepts or declines it."""
     now = clock.now()
-    try:
-        with transaction.atomic():
-            appointment = _locked_for_team(actor, appointment_id)
-            _require_open_request(appointment, AppointmentStatus.REQUESTED, now)
-            _move_to(appointment, start=start, now=now)
-            policy = policy_for(appointment.organization)
-            appointment.status = AppointmentStatus.PROPOSED
-            appointment.expires_at = max(
-                now,
-                min(
-                    now + timedelta(hours=policy.answer_within_hours),
-                    appointment.start - appointment.consultation_type.min_notice,
-                ),
-            )
-            appointment.save(update_fields=["status", "expires_at"])
-            audit.record(
-                "booking.appointment.proposed",
-                actor=actor,
-                target=appointment,
-                organization=appointment.organization,
-                data={"start": appointment.start.isoformat()},
-            )
-            _mail_member(appointment, "booking/proposed")
-            _notify_both(appointment, "booking.proposed")
-    except RequestExpired:
-        # The deadline passed: expire it for good (the answer's transaction rolled back).
-        expire_unanswered_requests(now=now)
-        raise
+    with _answer_in_time(now):
+        appointment = _locked_for_team(actor, appointment_id)
+        _require_open_request(appointment, AppointmentStatus.REQUESTED, now)
+        _move_to(appointment, start=start, now=now)
+        policy = policy_for(appointment.organization)
+        appointment.status = AppointmentStatus.PROPOSED
+        appointment.expires_at = max(
+            now,
+            min(
+                now + timedelta(hours=policy.answer_within_hours),
+                appointment.start - appointment.consultation_type.min_notice,
+            ),
+        )
+        appointment.save(update_fields=["status", "expires_at"])
+        audit.record(
+            "booking.appointment.proposed",
+            actor=actor,
+            target=appointment,
+            organization=appointment.organization,
+            data={"start": appointment.start.isoformat()},
+        )
+        _mail_member(appointment, "booking/proposed")
+        _notify_both(appointment, "booking.proposed")
     return appointment
 
 
 def accept_proposal(*, member: User, appointment_id: int) -> Appointment:
     now = clock.now()
-    try:
-        with transaction.atomic():
-            appointment = _locked_for_member(member, appointment_id)
-            _require_open_request(appointment, AppointmentStatus.PROPOSED, now)
-            _confirm(appointment, actor=member, now=now)
-    except RequestExpired:
-        # The deadline passed: expire it for good (the answer's transaction rolled back).
-        expire_unanswered_requests(now=now)
-        raise
+    with _answer_in_time(now):
+        appointment = _locked_for_member(member, appointment_id)
+        _require_open_request(appointment, AppointmentStatus.PROPOSED, now)
+        _confirm(appointment, actor=member, now=now)
     return appointment
 
 
 def decline_proposal(*, member: User, appointment_id: int) -> Appointment:
     now = clock.now()
-    try:
-        with transaction.atomic():
-            appointment = _locked_for_member(member, appointment_id)
-            _require_open_request(appointment, AppointmentStatus.PROPOSED, now)
-            appointment.status = AppointmentStatus.DECLINED
-            appointment.answered_at = now
-            appointment.decline_reason = _("The member declined the proposed time.")
-            appointment.save(update_fields=["status", "answered_at", "decline_reason"])
-            audit.record(
-                "booking.appointment.proposal_declined",
-                actor=member,
-                target=appointment,
-                organization=appointment.organization,
-            )
-            _mail_staff(appointment, "booking/proposal_declined")
-            _notify_both(appointment, "booking.declined")
-    except RequestExpired:
-        # The deadline passed: expire it for good (the answer's transaction rolled back).
-        expire_unanswered_requests(now=now)
-        raise
+    with _answer_in_time(now):
+        appointment = _locked_for_member(member, appointment_id)
+        _require_open_request(appointment, AppointmentStatus.PROPOSED, now)
+        appointment.status = AppointmentStatus.DECLINED
+        appointment.answered_at = now
+        appointment.decline_reason = _("The member declined the proposed time.")
+        appointment.save(update_fields=["status", "answered_at", "decline_reason"])
+        audit.record(
+            "booking.appointment.proposal_declined",
+            actor=member,
+            target=appointment,
+            organization=appointment.organization,
+        )
+        _mail_staff(appointment, "booking/proposal_declined")
+        _notify_both(appointment, "booking.declined")
     return appointment
 
 
