@@ -185,7 +185,7 @@ class _RejectingHandler:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(  # noqa: N802
+    async def handle_DATA(  # noqa: N802 (the name aiosmtpd calls)
         self, server: SMTP, session: Session, envelope: Envelope
     ) -> str:
         return "250 Message accepted for delivery"

@@ -5,13 +5,12 @@ reminders go out once."""
 from __future__ import annotations
 
 from datetime import timedelta
-from email.message import Message
 
 import pytest
 from django.core import mail
-from icalendar import Calendar
 
 from tests.booking.conftest import Book, Clock, berlin
+from tests.calendar_mail import calendar_parts, only_event, parsed_ics
 from tests.conftest import World, client_for, deliver_outbox
 from treffpunkt.booking import services
 from treffpunkt.booking.models import Appointment, AppointmentStatus, BookingPolicy
@@ -21,28 +20,6 @@ from treffpunkt.core.models import AuditEntry
 pytestmark = pytest.mark.django_db
 
 TUESDAY_10 = berlin(2027, 3, 23, 10, 0)
-
-
-def calendar_parts(message: mail.EmailMessage) -> list[Message]:
-    return [
-        part
-        for part in message.attachments
-        if isinstance(part, Message) and part.get_content_type() == "text/calendar"
-    ]
-
-
-def parsed_ics(message: mail.EmailMessage) -> tuple[str, Calendar]:
-    [part] = calendar_parts(message)
-    method = part.get_param("method")
-    assert isinstance(method, str)
-    payload = part.get_payload(decode=True)
-    assert isinstance(payload, bytes)
-    return method, Calendar.from_ical(payload)
-
-
-def only_event(calendar: Calendar):
-    [event] = calendar.walk("VEVENT")
-    return event
 
 
 def mails_to(address: str) -> list[mail.EmailMessage]:

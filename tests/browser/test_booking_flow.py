@@ -8,16 +8,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from datetime import datetime, time, timedelta
-from email.message import Message
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
-from icalendar import Calendar
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from tests.browser.conftest import DESKTOP, PHONE, RequestLog, assert_accessible
+from tests.calendar_mail import calendar_parts, only_event, parsed_ics
 from tests.conftest import LiveApp, deliver_outbox
 from tests.factories import PASSWORD, MemberFactory, OrganizationFactory, StaffFactory
 from treffpunkt.accounts.models import User
@@ -61,29 +60,7 @@ def open_page(live_app: LiveApp, browser: Browser) -> Iterator[OpenPage]:
         context.close()
 
 
-# --- mails (helpers as in tests/booking/test_lifecycle.py) -------------------------------------
-
-
-def calendar_parts(message: mail.EmailMessage) -> list[Message]:
-    return [
-        part
-        for part in message.attachments
-        if isinstance(part, Message) and part.get_content_type() == "text/calendar"
-    ]
-
-
-def parsed_ics(message: mail.EmailMessage) -> tuple[str, Calendar]:
-    [part] = calendar_parts(message)
-    method = part.get_param("method")
-    assert isinstance(method, str)
-    payload = part.get_payload(decode=True)
-    assert isinstance(payload, bytes)
-    return method, Calendar.from_ical(payload)
-
-
-def only_event(calendar: Calendar):
-    [event] = calendar.walk("VEVENT")
-    return event
+# --- mails -----------------------------------------------------------------------------------
 
 
 def take_mails_to(address: str) -> list[mail.EmailMessage]:

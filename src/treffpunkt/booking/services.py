@@ -794,34 +794,29 @@ def _context(appointment: Appointment, extra: dict[str, Any] | None) -> dict[str
     }
 
 
-def _mail_member(
+def _mail(
     appointment: Appointment,
     template: str,
     *,
+    to_member: bool,
     method: str | None = None,
     extra: dict[str, Any] | None = None,
 ) -> None:
+    """Queue a mail about an appointment to one side, with its calendar part when ``method``."""
     queue_mail(
         template=template,
-        recipient=appointment.member,
+        recipient=appointment.member if to_member else appointment.staff,
         context=_context(appointment, extra),
-        attachments=[_ics(appointment, method=method, for_member=True)] if method else None,
+        attachments=[_ics(appointment, method=method, for_member=to_member)] if method else None,
     )
 
 
-def _mail_staff(
-    appointment: Appointment,
-    template: str,
-    *,
-    method: str | None = None,
-    extra: dict[str, Any] | None = None,
-) -> None:
-    queue_mail(
-        template=template,
-        recipient=appointment.staff,
-        context=_context(appointment, extra),
-        attachments=[_ics(appointment, method=method, for_member=False)] if method else None,
-    )
+def _mail_member(appointment: Appointment, template: str, **options: Any) -> None:
+    _mail(appointment, template, to_member=True, **options)
+
+
+def _mail_staff(appointment: Appointment, template: str, **options: Any) -> None:
+    _mail(appointment, template, to_member=False, **options)
 
 
 def _event(kind: str, appointment: Appointment) -> dict[str, Any]:
