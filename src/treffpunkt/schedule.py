@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from treffpunkt.booking.tasks import expire_unanswered_requests, send_due_reminders
+from treffpunkt.calls.tasks import end_abandoned_calls
 from treffpunkt.core.scheduler import PeriodicJob
 from treffpunkt.core.tasks import prune_scheduler_history
 from treffpunkt.notifications.tasks import send_due_mail
@@ -31,6 +32,12 @@ SCHEDULE: list[PeriodicJob] = [
         task=send_due_reminders,
         every=timedelta(minutes=1),
         description="Send the reminder mails before confirmed appointments.",
+    ),
+    PeriodicJob(
+        name="calls.end_abandoned_calls",
+        task=end_abandoned_calls,
+        every=timedelta(minutes=1),
+        description="End calls whose window closed or whose pages all went away.",
     ),
     PeriodicJob(
         name="core.prune_scheduler_history",

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "treffpunkt.accounts",
     "treffpunkt.notifications",
     "treffpunkt.booking",
+    "treffpunkt.calls",
 ]
 
 MIDDLEWARE = [
@@ -246,6 +247,30 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 MAIL_MAX_ATTEMPTS = env_int("MAIL_MAX_ATTEMPTS", 8)
 MAIL_RETRY_BASE_SECONDS = env_int("MAIL_RETRY_BASE_SECONDS", 60)
 
+# --- video calls ------------------------------------------------------------------------------
+# The call page opens this long before the start and stays open this long after the end.
+CALL_OPENS_MINUTES_BEFORE = env_int("CALL_OPENS_MINUTES_BEFORE", 10)
+CALL_CLOSES_MINUTES_AFTER = env_int("CALL_CLOSES_MINUTES_AFTER", 30)
+# Each browser makes a new random frame key this often (P-CALL-5).
+CALL_KEY_ROTATION_SECONDS = env_int("CALL_KEY_ROTATION_SECONDS", 30)
+# ICE servers. STUN finds the public address; TURN relays where no direct path exists. TURN
+# credentials follow coturn's shared-secret scheme (use-auth-secret / static-auth-secret).
+CALL_STUN_URLS = env_list("CALL_STUN_URLS", [])
+CALL_TURN_URLS = env_list("CALL_TURN_URLS", [])
+CALL_TURN_SECRET = env_str("CALL_TURN_SECRET", "")
+# "all" lets browsers connect directly; "relay" forces every call through TURN.
+CALL_ICE_TRANSPORT_POLICY = env_str("CALL_ICE_TRANSPORT_POLICY", "all")
+if CALL_ICE_TRANSPORT_POLICY not in {"all", "relay"}:
+    raise ImproperlyConfigured("CALL_ICE_TRANSPORT_POLICY must be 'all' or 'relay'")
+if CALL_TURN_URLS and not CALL_TURN_SECRET:
+    raise ImproperlyConfigured("CALL_TURN_URLS needs CALL_TURN_SECRET (coturn's auth secret)")
+# Test hooks on the call page (read the encryption counters, plant a wrong key). For tests and
+# benchmarks; refused in production mode.
+CALL_TEST_HOOKS = env_bool("CALL_TEST_HOOKS", False) and not PRODUCTION
+# Benchmark only: a call without frame encryption, to measure what encryption costs. Refused in
+# production mode.
+CALL_BENCHMARK_PLAIN_MEDIA = env_bool("CALL_BENCHMARK_PLAIN_MEDIA", False) and not PRODUCTION
+
 # --- security ---------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -281,6 +306,8 @@ CONTENT_SECURITY_POLICY = {
         "base-uri": ["'self'"],
         "form-action": ["'self'"],
         "frame-ancestors": ["'none'"],
+        # The call page's encryption worker and the placeholder camera picture.
+        "worker-src": ["'self'"],
     }
 }
 

@@ -14,6 +14,7 @@ urlpatterns = [
     path("betrieb/admin/", admin.site.urls),
     path("", include("treffpunkt.accounts.urls")),
     path("", include("treffpunkt.booking.urls")),
+    path("", include("treffpunkt.calls.urls")),
 ]
 
 handler400 = "treffpunkt.core.views.bad_request"

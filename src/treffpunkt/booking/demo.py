@@ -10,8 +10,15 @@ from django.db import transaction
 
 from treffpunkt.accounts.models import Organization, User
 from treffpunkt.booking import services
-from treffpunkt.booking.models import Appointment, ConsultationType, WeeklyHours
+from treffpunkt.booking.models import (
+    Appointment,
+    AppointmentStatus,
+    ConsultationType,
+    WeeklyHours,
+)
 from treffpunkt.booking.selectors import organization_today, slots_for
+from treffpunkt.calls.selectors import call_window
+from treffpunkt.core import clock
 
 WORKDAYS = range(5)
 
@@ -48,8 +55,15 @@ def load_booking_demo(*, organization: Organization, people: dict[str, User]) ->
                 )
     mia = people["mitglied1@example.org"]
     max_ = people["mitglied2@example.org"]
-    if Appointment.objects.filter(member__in=[mia, max_]).exists():
-        return
+    if not Appointment.objects.filter(member__in=[mia, max_]).exists():
+        _book_coming_days(organization, general, mia=mia, max_=max_)
+    _call_open_now(member=mia, staff=staff[0], ctype=general)
+
+
+def _book_coming_days(
+    organization: Organization, general: ConsultationType, *, mia: User, max_: User
+) -> None:
+    """One confirmed appointment for Mia and one open request from Max in the coming days."""
     slots = slots_for(
         general, first_day=organization_today(organization) + timedelta(days=1), days=14
     )
@@ -66,6 +80,30 @@ def load_booking_demo(*, organization: Organization, people: dict[str, User]) ->
         request_key=uuid.uuid4(),
         note="Ich habe eine Frage zu meinem Antrag.",
     )
+
+
+def _call_open_now(*, member: User, staff: User, ctype: ConsultationType) -> None:
+    """A confirmed appointment starting in a few minutes, so that right after start-up the
+    demo member and the demo staff member can hold a video call (two browser windows). Made
+    again on a later start when the last one's call window is about to close."""
+    now = clock.now()
+    still_open = [
+        appointment
+        for appointment in Appointment.objects.filter(
+            member=member, staff=staff, status=AppointmentStatus.CONFIRMED, end__gt=now
+        )
+        if call_window(appointment).is_open(now)
+        and call_window(appointment).closes_at - now > timedelta(minutes=20)
+    ]
+    if still_open:
+        return
+    start = now.replace(second=0, microsecond=0) + timedelta(minutes=5)
+    try:
+        services.book_for_member(
+            actor=staff, member=member, consultation_type=ctype, staff=staff, start=start
+        )
+    except services.StaffBusy:
+        return  # the demo staff member is busy right now: no short-notice demo call this time
 
 
 def _demo_type(

@@ -235,6 +235,63 @@ def _hold_slot(
     raise SlotTaken(alternatives=_alternatives(ctype, after=slot.start, now=now))
 
 
+class StaffBusy(DomainError):
+    def __init__(self) -> None:
+        super().__init__(
+            _("The staff member already has an appointment at this time."), code="staff_busy"
+        )
+
+
+def book_for_member(
+    *,
+    actor: User,
+    member: User,
+    consultation_type: ConsultationType,
+    staff: User,
+    start: datetime,
+) -> Appointment:
+    """Staff enter a confirmed appointment for a member directly (agreed on the phone, or a
+    short-notice call). Opening hours and notice do not apply, since staff decide; a double
+    booking is still refused, as everywhere."""
+    now = clock.now()
+    organization = consultation_type.organization
+    if not (actor.is_team and actor.organization_id == organization.pk):
+        raise NotAllowed
+    if member.organization_id != organization.pk or not member.is_member:
+        raise NotAllowed
+    if not consultation_type.staff.filter(pk=staff.pk).exists():
+        raise DomainError(_("This staff member does not offer this consultation type."))
+    if start < now:
+        raise DomainError(_("The appointment cannot start in the past."))
+    end = start + consultation_type.duration
+    blocked_start = start - consultation_type.buffer_before
+    blocked_end = end + consultation_type.buffer_after
+    try:
+        with transaction.atomic():
+            if Appointment.objects.filter(
+                staff=staff,
+                status__in=HOLDING_STATUSES,
+                blocked_start__lt=blocked_end,
+                blocked_end__gt=blocked_start,
+            ).exists():
+                raise StaffBusy
+            appointment = Appointment.objects.create(
+                organization=organization,
+                consultation_type=consultation_type,
+                member=member,
+                staff=staff,
+                start=start,
+                end=end,
+                blocked_start=blocked_start,
+                blocked_end=blocked_end,
+                request_key=uuid.uuid4(),
+            )
+            _confirm(appointment, actor=actor, now=now)
+    except IntegrityError as exc:  # PostgreSQL's exclusion constraint: a race lost
+        raise StaffBusy from exc
+    return appointment
+
+
 # --- answers (P-BOOK-4) ----------------------------------------------------------------------
 
 

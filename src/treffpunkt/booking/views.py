@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from itertools import groupby
 from typing import Any, cast
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
@@ -23,6 +24,7 @@ from treffpunkt.booking import selectors, services
 from treffpunkt.booking.availability import Slot
 from treffpunkt.booking.forms import CancelForm, ChooseSlotForm, ReasonForm, RequestForm
 from treffpunkt.booking.models import Appointment, AppointmentStatus, ConsultationType
+from treffpunkt.calls.selectors import call_window, role_in_call
 from treffpunkt.core import clock
 from treffpunkt.core.errors import DomainError, NotAllowed
 
@@ -179,8 +181,22 @@ def appointment_detail(request: HttpRequest, appointment_id: int) -> HttpRespons
             "cancel_form": CancelForm() if viewer.is_member else ReasonForm(),
             "decline_form": ReasonForm(),
             "AppointmentStatus": AppointmentStatus,
+            **_call_context(appointment, viewer, now),
         },
     )
+
+
+def _call_context(appointment: Appointment, viewer: User, now: datetime) -> dict[str, Any]:
+    """The way to the video call, for the appointment's two people only."""
+    if appointment.status != AppointmentStatus.CONFIRMED or not role_in_call(appointment, viewer):
+        return {}
+    window = call_window(appointment)
+    return {
+        "call_window": window,
+        "call_open": window.is_open(now),
+        "call_over": now >= window.closes_at,
+        "call_url": reverse("calls:call", kwargs={"appointment_id": appointment.pk}),
+    }
 
 
 def _act(
