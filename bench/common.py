@@ -9,6 +9,8 @@
 - a small asyncio HTTP/1.1 client (keep-alive, Content-Length and chunked bodies) and
   ``run_load``, which drives a fixed list of requests with a fixed concurrency.
 - figures: nearest-rank percentiles and ``emit`` for the ``name=value`` lines.
+- video calls: Chromium through Playwright (async API), an appointment whose call page is open
+  now, ``CallPair`` (the two call pages) and the CPU ticks of the browser's process tree.
 
 Nothing here imports Django at module level: ``Workspace`` has to set the environment first.
 """
@@ -16,6 +18,7 @@ Nothing here imports Django at module level: ``Workspace`` has to set the enviro
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import os
 import secrets
@@ -845,3 +848,372 @@ def latency_figures(prefix: str, seconds: Sequence[float]) -> None:
     emit(f"{prefix}_p95_ms", percentile(millis, 95))
     emit(f"{prefix}_p99_ms", percentile(millis, 99))
     emit(f"{prefix}_max_ms", max(millis) if millis else math.nan)
+
+
+# --- video calls in Chromium ---------------------------------------------------------------
+#
+# Used by call_setup.py and e2ee_cpu.py. Playwright's async API; every Django ORM call happens
+# before the browser's event loop runs (the scenario) or after it ended (the clean-up).
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--allow-loopback-in-peer-connection",
+    "--autoplay-policy=no-user-gesture-required",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# Schemes that never leave the browser, and the hosts a page may talk to.
+LOCAL_SCHEMES = frozenset({"data", "blob", "about", "chrome", "chrome-extension", "devtools"})
+LOCAL_HOSTS = frozenset({"127.0.0.1"})
+
+
+def require_chromium() -> None:
+    """Exit with a clear message when the browser or Playwright is missing."""
+    if not CHROMIUM.exists():
+        raise SystemExit(
+            f"Chromium not found at {CHROMIUM}: install Debian's chromium package "
+            "(apt-get install chromium) to run the call benchmarks"
+        )
+    try:
+        import playwright.async_api  # noqa: F401
+    except ImportError as exc:
+        raise SystemExit(f"Playwright for Python is missing ({exc}): run `uv sync`") from exc
+
+
+def call_server_env(env: dict[str, str], *, plain_media: bool = False) -> dict[str, str]:
+    """The server's environment for a call benchmark: the page's test hooks on and, for the
+    baseline of the encryption benchmark, calls without frame encryption."""
+    extra = {"CALL_TEST_HOOKS": "1", "CALL_BENCHMARK_PLAIN_MEDIA": "1" if plain_media else "0"}
+    return {**env, **extra}
+
+
+@dataclass(frozen=True)
+class CallParties:
+    """A confirmed appointment whose call page is open now, and its two people, logged in."""
+
+    appointment_id: int
+    member: Login
+    staff: Login
+
+    @property
+    def path(self) -> str:
+        return f"/termine/{self.appointment_id}/gespraech/"
+
+
+def make_call_parties(count: int = 1, *, minutes: int = 30) -> list[CallParties]:
+    """``count`` appointments, each with a member and a staff member of its own (a staff member
+    cannot hold two appointments at one time), starting in 2 minutes and lasting ``minutes``:
+    the call page is open from now (10 minutes before the start) until 30 minutes after the end.
+    No terms of use are published, so the members have nothing to accept first."""
+    from django.utils import timezone
+
+    from treffpunkt.accounts.models import Role
+    from treffpunkt.booking.models import Appointment, AppointmentStatus
+
+    org = make_organization()
+    staff = make_users(org, role=Role.STAFF, count=count, prefix="berater")
+    members = make_users(org, role=Role.MEMBER, count=count, prefix="mitglied")
+    ctype = make_type(org, staff, name="Videoberatung")
+    start = timezone.now() + timedelta(minutes=2)
+    end = start + timedelta(minutes=minutes)
+    parties = []
+    for person, member in zip(staff, members, strict=True):
+        appointment = Appointment.objects.create(
+            organization=org,
+            consultation_type=ctype,
+            member=member,
+            staff=person,
+            start=start,
+            end=end,
+            blocked_start=start,
+            blocked_end=end,
+            request_key=uuid.uuid4(),
+            status=AppointmentStatus.CONFIRMED,
+        )
+        member_login, staff_login = log_in([member, person])
+        parties.append(CallParties(appointment.pk, member_login, staff_login))
+    return parties
+
+
+@dataclass
+class CallSide:
+    """One side's browser context and call page."""
+
+    role: str
+    context: Any
+    page: Any
+    console: list[str] = field(default_factory=list)
+
+    async def evaluate(self, expression: str) -> Any:
+        return await self.page.evaluate(expression)
+
+    async def status(self) -> str:
+        """What the page says (status line and alert), for error messages."""
+        return str(
+            await self.page.evaluate(
+                "() => [document.getElementById('call-status')?.textContent,"
+                " document.getElementById('call-alert')?.textContent].filter(Boolean).join(' | ')"
+            )
+        )
+
+
+class CallPair:
+    """The member's and the staff member's call page in two contexts of one browser.
+
+    Every request and WebSocket of both pages is recorded; ``foreign()`` lists those that went
+    anywhere but 127.0.0.1 (the pages must not talk to third parties)."""
+
+    def __init__(
+        self, browser: Any, origin: str, parties: CallParties, *, plain: bool = False
+    ) -> None:
+        self.browser = browser
+        self.origin = origin
+        self.parties = parties
+        self.plain = plain  # the server runs with CALL_BENCHMARK_PLAIN_MEDIA
+        self.urls: list[str] = []
+        self.sides: list[CallSide] = []
+
+    @property
+    def member(self) -> CallSide:
+        return self.sides[0]
+
+    @property
+    def staff(self) -> CallSide:
+        return self.sides[1]
+
+    async def open(self) -> None:
+        from django.conf import settings
+
+        for role, login in (("member", self.parties.member), ("staff", self.parties.staff)):
+            context = await self.browser.new_context(
+                locale="de-DE", viewport={"width": 1280, "height": 800}
+            )
+            context.set_default_timeout(20_000)
+            context.set_default_navigation_timeout(20_000)
+            await context.add_cookies(
+                [
+                    {
+                        "name": settings.SESSION_COOKIE_NAME,
+                        "value": login.session_key,
+                        "url": self.origin,
+                        "httpOnly": True,
+                        "sameSite": "Lax",
+                    }
+                ]
+            )
+            context.on("request", lambda request: self.urls.append(request.url))
+            page = await context.new_page()
+            side = CallSide(role=role, context=context, page=page)
+            page.on("websocket", lambda socket: self.urls.append(socket.url))
+            page.on("console", lambda message, side=side: self._console(side, message))
+            page.on("pageerror", lambda error, side=side: side.console.append(f"error: {error}"))
+            self.sides.append(side)
+        await asyncio.gather(
+            *(side.page.goto(self.origin + self.parties.path) for side in self.sides)
+        )
+
+    @staticmethod
+    def _console(side: CallSide, message: Any) -> None:
+        if message.type in {"error", "warning"}:
+            side.console[-19:] = [*side.console[-19:], f"{message.type}: {message.text}"]
+
+    async def reload(self) -> None:
+        await asyncio.gather(*(side.page.reload() for side in self.sides))
+
+    async def wait_for_start_dialogs(self, *, timeout: float = 30.0) -> None:
+        """Until both pages show the start window (both are on the page and the server said
+        so), and still do half a second later: a page that came back from a reload can see the
+        other side's previous page leave only after it arrived."""
+        deadline = time.monotonic() + timeout
+        while True:
+            await asyncio.gather(
+                *(
+                    side.page.wait_for_selector(
+                        "#start-dialog[open] #start-button:enabled",
+                        timeout=max(1.0, deadline - time.monotonic()) * 1000,
+                    )
+                    for side in self.sides
+                )
+            )
+            await asyncio.sleep(0.5)
+            still = await asyncio.gather(
+                *(
+                    side.page.is_visible("#start-dialog[open] #start-button:enabled")
+                    for side in self.sides
+                )
+            )
+            if all(still):
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError("the start window did not stay open on both pages")
+
+    async def press_start(self) -> None:
+        """Both press "Gespräch starten" (as close together as Playwright allows)."""
+        await asyncio.gather(*(side.page.click("#start-button") for side in self.sides))
+
+    async def wait_for_remote_frames(self, *, timeout: float = 30.0) -> None:
+        """Until both pages are in the call and have shown a first decoded frame of the other."""
+        try:
+            await asyncio.gather(
+                *(
+                    side.page.wait_for_function(
+                        "() => window.treffpunktCall.inCall()"
+                        " && window.treffpunktCall.firstRemoteFrameAt() !== null",
+                        timeout=timeout * 1000,
+                        polling=20,
+                    )
+                    for side in self.sides
+                )
+            )
+        except Exception as exc:
+            raise RuntimeError(
+                f"no remote video on both sides: {exc}\n{await self.describe()}"
+            ) from exc
+
+    async def times(self) -> dict[str, float]:
+        """The pages' wall-clock marks (ms): pressedAt and firstRemoteFrameAt of both sides."""
+        marks = {}
+        for side in self.sides:
+            pressed, frame = await side.evaluate(
+                "() => [window.treffpunktCall.pressedAt(),"
+                " window.treffpunktCall.firstRemoteFrameAt()]"
+            )
+            marks[f"{side.role}_pressed"] = float(pressed)
+            marks[f"{side.role}_frame"] = float(frame)
+        return marks
+
+    async def counters(self) -> list[dict[str, Any]]:
+        """The encryption worker's counters of both pages."""
+        return [
+            await side.evaluate("() => window.treffpunktCall.counters()") for side in self.sides
+        ]
+
+    async def frames_decoded(self) -> list[int]:
+        """Video frames decoded so far on the current connection, as the page's statistics
+        (read every 2 s) last saw them."""
+        values = [
+            await side.evaluate(
+                "() => Number(document.getElementById('connection-quality')"
+                ".dataset.framesDecoded || 0)"
+            )
+            for side in self.sides
+        ]
+        return [int(value) for value in values]
+
+    async def verification_codes(self) -> list[str]:
+        return [
+            str(await side.evaluate("() => window.treffpunktCall.verificationCode()"))
+            for side in self.sides
+        ]
+
+    async def hang_up(self, *, timeout: float = 20.0) -> None:
+        """The staff member hangs up; both pages leave the call."""
+        await self.staff.page.click("#hangup-button")
+        await asyncio.gather(
+            *(
+                side.page.wait_for_function(
+                    "() => !window.treffpunktCall.inCall()", timeout=timeout * 1000
+                )
+                for side in self.sides
+            )
+        )
+
+    async def describe(self) -> str:
+        lines = []
+        for side in self.sides:
+            try:
+                status = await side.status()
+            except Exception as exc:
+                status = f"(page not readable: {exc})"
+            lines.append(f"{side.role}: {status}")
+            lines.extend(f"  {line}" for line in side.console[-10:])
+        return "\n".join(lines)
+
+    def foreign(self) -> list[str]:
+        """Requests of the pages to anywhere but 127.0.0.1."""
+        found = []
+        for url in self.urls:
+            parts = urlsplit(url)
+            if parts.scheme not in LOCAL_SCHEMES and parts.hostname not in LOCAL_HOSTS:
+                found.append(url)
+        return found
+
+    async def close(self) -> None:
+        for side in self.sides:
+            with contextlib.suppress(Exception):
+                await side.context.close()
+        self.sides = []
+
+
+async def launch_chromium(playwright: Any) -> Any:
+    return await playwright.chromium.launch(
+        executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+    )
+
+
+def _all_processes() -> dict[int, tuple[int, str]]:
+    """pid → (parent pid, command name) of every process."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            pid = int(entry.name)
+            stat = _proc_stat(pid)
+            if stat is not None:
+                found[pid] = (stat[0], _proc_name(pid))
+    return found
+
+
+def chromium_root_pid() -> int:
+    """The pid of the Chromium browser process this process started (through Playwright's
+    driver): a ``chromium`` process whose parent is not one, descending from this process."""
+    processes = _all_processes()
+    me = os.getpid()
+
+    def ours(pid: int) -> bool:
+        seen = set()
+        while pid > 1 and pid not in seen:
+            seen.add(pid)
+            if pid == me:
+                return True
+            pid = processes.get(pid, (0, ""))[0]
+        return False
+
+    roots = [
+        pid
+        for pid, (parent, name) in processes.items()
+        if name == "chromium" and processes.get(parent, (0, ""))[1] != "chromium" and ours(pid)
+    ]
+    if len(roots) != 1:
+        raise RuntimeError(f"expected one Chromium browser process of ours, found {roots}")
+    return roots[0]
+
+
+def process_tree(root: int) -> dict[int, str]:
+    """pid → command name of a process and all its living descendants."""
+    processes = _all_processes()
+    tree = {root} if root in processes else set()
+    grew = True
+    while grew:
+        found = {pid for pid, (parent, _) in processes.items() if parent in tree} - tree
+        tree |= found
+        grew = bool(found)
+    return {pid: processes[pid][1] for pid in sorted(tree)}
+
+
+def tree_cpu_ticks(root: int) -> int:
+    """User + system CPU ticks of a process tree so far: every living process of it, plus what
+    its members have collected from children that ended and were reaped (cutime + cstime), so
+    that a helper process that exits during a measurement still counts."""
+    total = 0
+    for pid in process_tree(root):
+        fields = _proc_fields(pid)
+        if fields is not None:
+            total += sum(int(value) for value in fields[11:15])
+    return total

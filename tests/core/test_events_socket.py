@@ -7,34 +7,17 @@ import json
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing.websocket import WebsocketCommunicator
-from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
 
 from tests.factories import MemberFactory
-from treffpunkt.accounts.models import User
+from tests.sockets import open_socket, session_cookie
 from treffpunkt.asgi import application
 from treffpunkt.core.realtime import notify_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _session_cookie(user: User) -> str:
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.save()
-    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
-
-
 async def _connect(cookie: str | None) -> tuple[WebsocketCommunicator, bool, int | None]:
-    headers = [(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")]
-    if cookie:
-        headers.append((b"cookie", cookie.encode()))
-    communicator = WebsocketCommunicator(application, "/ws/ereignisse/", headers=headers)
-    connected, code = await communicator.connect()
-    return communicator, connected, code
+    return await open_socket("/ws/ereignisse/", cookie)
 
 
 async def test_anonymous_visitors_cannot_open_the_event_stream():
@@ -46,7 +29,7 @@ async def test_anonymous_visitors_cannot_open_the_event_stream():
 async def test_a_logged_in_user_gets_pong_and_events_for_them_only():
     member = await sync_to_async(MemberFactory)()
     other = await sync_to_async(MemberFactory)()
-    communicator, connected, _ = await _connect(await sync_to_async(_session_cookie)(member))
+    communicator, connected, _ = await _connect(await sync_to_async(session_cookie)(member))
     assert connected
     await communicator.send_to(text_data=json.dumps({"type": "ping"}))
     assert json.loads(await communicator.receive_from()) == {"type": "pong"}
@@ -71,7 +54,7 @@ async def test_a_logged_in_user_gets_pong_and_events_for_them_only():
 )
 async def test_invalid_frames_get_an_error_and_change_nothing(frame: str):
     member = await sync_to_async(MemberFactory)()
-    communicator, connected, _ = await _connect(await sync_to_async(_session_cookie)(member))
+    communicator, connected, _ = await _connect(await sync_to_async(session_cookie)(member))
     assert connected
     await communicator.send_to(text_data=frame)
     assert json.loads(await communicator.receive_from()) == {
@@ -83,7 +66,7 @@ async def test_invalid_frames_get_an_error_and_change_nothing(frame: str):
 
 async def test_a_flood_of_frames_closes_the_connection():
     member = await sync_to_async(MemberFactory)()
-    communicator, connected, _ = await _connect(await sync_to_async(_session_cookie)(member))
+    communicator, connected, _ = await _connect(await sync_to_async(session_cookie)(member))
     assert connected
     for _ in range(40):
         await communicator.send_to(text_data=json.dumps({"type": "ping"}))
@@ -99,7 +82,7 @@ async def test_a_flood_of_frames_closes_the_connection():
 
 async def test_a_page_from_another_site_cannot_open_the_stream():
     member = await sync_to_async(MemberFactory)()
-    cookie = await sync_to_async(_session_cookie)(member)
+    cookie = await sync_to_async(session_cookie)(member)
     communicator = WebsocketCommunicator(
         application,
         "/ws/ereignisse/",

@@ -1,0 +1,49 @@
+"""Call fixtures: a confirmed appointment between the world's member and staff member whose
+call window is open now (real clock), and sockets onto its call page."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from channels.testing.websocket import WebsocketCommunicator
+from django.utils import timezone
+
+from tests.conftest import World
+from tests.sockets import open_socket
+from treffpunkt.accounts.models import User
+from treffpunkt.booking.models import Appointment, AppointmentStatus, ConsultationType
+
+
+def call_appointment(
+    world: World,
+    *,
+    starts_in: timedelta = timedelta(minutes=5),
+    status: str = AppointmentStatus.CONFIRMED,
+    member: User | None = None,
+    staff: User | None = None,
+) -> Appointment:
+    staff = staff or world.staff
+    ctype, _ = ConsultationType.objects.get_or_create(
+        organization=world.org, name="Beratung", defaults={"duration_minutes": 30}
+    )
+    ctype.staff.add(staff)
+    start = timezone.now().replace(microsecond=0) + starts_in
+    return Appointment.objects.create(
+        organization=world.org,
+        consultation_type=ctype,
+        member=member or world.member,
+        staff=staff,
+        start=start,
+        end=start + timedelta(minutes=30),
+        blocked_start=start,
+        blocked_end=start + timedelta(minutes=30),
+        request_key=uuid.uuid4(),
+        status=status,
+    )
+
+
+async def join(
+    appointment_id: int, cookie: str | None
+) -> tuple[WebsocketCommunicator, bool, int | None]:
+    return await open_socket(f"/ws/gespraech/{appointment_id}/", cookie)
