@@ -1107,6 +1107,12 @@ class CallPair:
         ]
         return [int(value) for value in values]
 
+    async def evaluate_both(self, expression: str) -> list[Any]:
+        return [await side.evaluate(expression) for side in self.sides]
+
+    async def in_call(self) -> bool:
+        return all(await self.evaluate_both("() => window.treffpunktCall.inCall()"))
+
     async def verification_codes(self) -> list[str]:
         return [
             str(await side.evaluate("() => window.treffpunktCall.verificationCode()"))

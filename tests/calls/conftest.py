@@ -47,3 +47,16 @@ async def join(
     appointment_id: int, cookie: str | None
 ) -> tuple[WebsocketCommunicator, bool, int | None]:
     return await open_socket(f"/ws/gespraech/{appointment_id}/", cookie)
+
+
+async def refusal_code(appointment_id: int, cookie: str | None) -> int | None:
+    """The close code the call socket answers with right after the handshake, or None if it
+    stays open."""
+    communicator, connected, code = await join(appointment_id, cookie)
+    if not connected:
+        return code
+    output = await communicator.receive_output(timeout=2)
+    if output["type"] == "websocket.close":
+        return int(output["code"])
+    await communicator.disconnect()
+    return None

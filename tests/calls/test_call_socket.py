@@ -15,7 +15,7 @@ from asgiref.sync import sync_to_async
 from channels.testing.websocket import WebsocketCommunicator
 from django.test import override_settings
 
-from tests.calls.conftest import call_appointment, join
+from tests.calls.conftest import call_appointment, join, refusal_code
 from tests.conftest import World
 from tests.factories import StaffFactory
 from tests.sockets import receive_json, send_json, session_cookie
@@ -71,8 +71,7 @@ async def both_in_call(world: World, appointment: Appointment) -> tuple[Any, Any
 
 
 async def test_anonymous_visitors_cannot_join_a_call(appointment: Appointment):
-    _, connected, code = await join(appointment.pk, None)
-    assert (connected, code) == (False, 4401)
+    assert await refusal_code(appointment.pk, None) == 4401
 
 
 @pytest.mark.parametrize(
@@ -81,8 +80,7 @@ async def test_anonymous_visitors_cannot_join_a_call(appointment: Appointment):
 async def test_nobody_but_the_two_people_can_join_the_signalling(
     world: World, appointment: Appointment, role: str
 ):
-    _, connected, code = await join(appointment.pk, await cookie_of(world.people[role]))
-    assert (connected, code) == (False, 4404)
+    assert await refusal_code(appointment.pk, await cookie_of(world.people[role])) == 4404
     assert not await sync_to_async(CallPresence.objects.exists)()
 
 
@@ -90,13 +88,11 @@ async def test_a_colleague_of_the_staff_member_cannot_join_either(
     world: World, appointment: Appointment
 ):
     colleague = await sync_to_async(StaffFactory)(organization=world.org)
-    _, connected, code = await join(appointment.pk, await cookie_of(colleague))
-    assert (connected, code) == (False, 4404)
+    assert await refusal_code(appointment.pk, await cookie_of(colleague)) == 4404
 
 
 async def test_a_forged_appointment_id_is_not_found(world: World, appointment: Appointment):
-    _, connected, code = await join(appointment.pk + 1000, await cookie_of(world.member))
-    assert (connected, code) == (False, 4404)
+    assert await refusal_code(appointment.pk + 1000, await cookie_of(world.member)) == 4404
 
 
 @pytest.mark.parametrize(
@@ -114,8 +110,7 @@ async def test_outside_the_window_or_unconfirmed_even_the_two_are_refused(
 ):
     appointment = await sync_to_async(call_appointment)(world, starts_in=starts_in, status=status)
     for user in (world.member, world.staff):
-        _, connected, code = await join(appointment.pk, await cookie_of(user))
-        assert (connected, code) == (False, 4403)
+        assert await refusal_code(appointment.pk, await cookie_of(user)) == 4403
 
 
 # --- presence and the two presses (P-CALL-2, P-CALL-3) --------------------------------------------

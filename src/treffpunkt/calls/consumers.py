@@ -47,7 +47,7 @@ class CallConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+            await self._refuse(CLOSE_UNAUTHENTICATED)
             return
         self.user = user
         self.appointment_id = int(self.scope["url_route"]["kwargs"]["appointment_id"])
@@ -61,10 +61,10 @@ class CallConsumer(AsyncWebsocketConsumer):
                 user=user, appointment_id=self.appointment_id, channel_name=self.channel_name
             )
         except services.CallNotFound:
-            await self.close(code=CLOSE_NOT_FOUND)
+            await self._refuse(CLOSE_NOT_FOUND)
             return
         except DomainError:
-            await self.close(code=CLOSE_NOT_POSSIBLE)
+            await self._refuse(CLOSE_NOT_POSSIBLE)
             return
         self.role = joined.role
         self.window_closes_at = joined.window_closes_at
@@ -199,6 +199,12 @@ class CallConsumer(AsyncWebsocketConsumer):
         await self.close(code=CLOSE_REPLACED)
 
     # --- helpers ------------------------------------------------------------------------------
+
+    async def _refuse(self, code: int) -> None:
+        """Accept, then close with the reason: a handshake refused outright reaches the page
+        as code 1006 only, and the page could not tell "not yours" from "network down"."""
+        await self.accept()
+        await self.close(code=code)
 
     async def _enter_call(self, session_id: int, *, resume: bool) -> None:
         self.session_id = session_id
