@@ -253,6 +253,8 @@ CALL_OPENS_MINUTES_BEFORE = env_int("CALL_OPENS_MINUTES_BEFORE", 10)
 CALL_CLOSES_MINUTES_AFTER = env_int("CALL_CLOSES_MINUTES_AFTER", 30)
 # Each browser makes a new random frame key this often (P-CALL-5).
 CALL_KEY_ROTATION_SECONDS = env_int("CALL_KEY_ROTATION_SECONDS", 30)
+if not 1 <= CALL_KEY_ROTATION_SECONDS <= 3600:
+    raise ImproperlyConfigured("CALL_KEY_ROTATION_SECONDS must be between 1 and 3600")
 # ICE servers. STUN finds the public address; TURN relays where no direct path exists. TURN
 # credentials follow coturn's shared-secret scheme (use-auth-secret / static-auth-secret).
 CALL_STUN_URLS = env_list("CALL_STUN_URLS", [])
@@ -266,10 +268,14 @@ if CALL_TURN_URLS and not CALL_TURN_SECRET:
     raise ImproperlyConfigured("CALL_TURN_URLS needs CALL_TURN_SECRET (coturn's auth secret)")
 # Test hooks on the call page (read the encryption counters, plant a wrong key). For tests and
 # benchmarks; refused in production mode.
-CALL_TEST_HOOKS = env_bool("CALL_TEST_HOOKS", False) and not PRODUCTION
+CALL_TEST_HOOKS = env_bool("CALL_TEST_HOOKS", False)
 # Benchmark only: a call without frame encryption, to measure what encryption costs. Refused in
 # production mode.
-CALL_BENCHMARK_PLAIN_MEDIA = env_bool("CALL_BENCHMARK_PLAIN_MEDIA", False) and not PRODUCTION
+CALL_BENCHMARK_PLAIN_MEDIA = env_bool("CALL_BENCHMARK_PLAIN_MEDIA", False)
+if PRODUCTION and (CALL_TEST_HOOKS or CALL_BENCHMARK_PLAIN_MEDIA):
+    raise ImproperlyConfigured(
+        "CALL_TEST_HOOKS and CALL_BENCHMARK_PLAIN_MEDIA are for tests and benchmarks only"
+    )
 
 # --- security ---------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -427,3 +427,20 @@ def test_calls_nobody_is_on_any_more_are_ended(world: World, appointment: Appoin
     assert services.end_abandoned_calls() == 1
     session.refresh_from_db()
     assert session.end_reason == EndReason.EVERYONE_LEFT
+
+
+async def test_traffic_reports_cannot_inflate_the_record(world: World, appointment: Appointment):
+    member, staff = await both_in_call(world, appointment)
+    await send_json(
+        member, {"type": "stats", "pc": "pc-1", "bytes_sent": 10**12, "bytes_received": 0}
+    )
+    assert (await next_of_type(member, "error"))["code"] == "invalid_stats"
+    for number in range(25):  # a new connection id each time, to dodge the running totals
+        await send_json(
+            member, {"type": "stats", "pc": f"pc-{number}", "bytes_sent": 1, "bytes_received": 1}
+        )
+    assert (await next_of_type(member, "error"))["code"] == "invalid_stats"
+    row = await sync_to_async(CallParticipation.objects.get)(user=world.member)
+    assert row.bytes_sent <= 25
+    await member.disconnect()
+    await staff.disconnect()

@@ -35,6 +35,10 @@ CLOSE_REPLACED = 4409
 MAX_FRAMES_PER_10_SECONDS = 200
 HEARTBEAT_WRITE_SECONDS = 20
 STATS_WRITE_SECONDS = 5
+# Traffic reports: a page has few peer connections (one per rebuild), and no call moves more
+# than this per second. Anything beyond is refused, so the record cannot be inflated.
+MAX_CONNECTIONS_REPORTED = 20
+MAX_BYTES_PER_SECOND = 50_000_000
 
 
 class CallConsumer(AsyncWebsocketConsumer):
@@ -55,7 +59,9 @@ class CallConsumer(AsyncWebsocketConsumer):
         self.frame_times: list[float] = []
         self.last_heartbeat = time.monotonic()
         self.last_stats = 0.0
+        self.connected_at = time.monotonic()
         self.reported: dict[str, tuple[int, int]] = {}
+        self.connections_seen: set[str] = set()
         try:
             joined = await database_sync_to_async(services.join_call)(
                 user=user, appointment_id=self.appointment_id, channel_name=self.channel_name
@@ -148,10 +154,20 @@ class CallConsumer(AsyncWebsocketConsumer):
             return
         sent, received = frame["bytes_sent"], frame["bytes_received"]
         before_sent, before_received = self.reported.get(frame["pc"], (0, 0))
-        if sent < before_sent or received < before_received:
+        now = time.monotonic()
+        possible = MAX_BYTES_PER_SECOND * (now - self.connected_at + STATS_WRITE_SECONDS)
+        if (
+            sent < before_sent
+            or received < before_received
+            or sent - before_sent + received - before_received > possible
+            or (
+                frame["pc"] not in self.connections_seen
+                and len(self.connections_seen) >= MAX_CONNECTIONS_REPORTED
+            )
+        ):
             await self._send({"type": "error", "code": "invalid_stats"})
             return
-        now = time.monotonic()
+        self.connections_seen.add(frame["pc"])
         if now - self.last_stats < STATS_WRITE_SECONDS:
             return
         self.last_stats = now

@@ -20,8 +20,10 @@ from treffpunkt.calls.selectors import call_window, role_in_call, running_sessio
 from treffpunkt.core import audit, clock
 from treffpunkt.core.errors import DomainError, NotAllowed
 
-# A page that has not sent its heartbeat for this long counts as gone (its process may have died).
-PRESENCE_TIMEOUT = timedelta(seconds=60)
+# A page whose socket is open but that has not sent its heartbeat (every 20 s) for this long
+# counts as gone: its server process may have died. Generous, because browsers slow down the
+# timers of background tabs.
+PRESENCE_TIMEOUT = timedelta(seconds=150)
 
 
 class CallNotFound(NotAllowed):

@@ -72,6 +72,10 @@ def page_strings() -> dict[str, str]:
             "The encryption could not be set up. The call was stopped; nothing was sent "
             "unencrypted. Reload the page to try again."
         ),
+        "newCode": _(
+            "The connection was rebuilt and has new keys, so the verification code has changed. "
+            "Please compare it again."
+        ),
         "micLevel": _("Microphone level"),
         "defaultDevice": _("Default device"),
     }

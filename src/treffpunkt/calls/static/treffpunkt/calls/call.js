@@ -96,12 +96,15 @@ const state = {
   sendGeneration: 0,
   peerGeneration: 0,
   pendingKeys: new Map(),
+  earlyKeyMessages: [],
+  keyResendTimer: null,
   rotationTimer: null,
   statsTimer: null,
   lastStats: null,
   lastReport: 0,
   iceRestartTimer: null,
   verificationCode: "",
+  shownCode: "",
   keysForTests: [],
   pressedAt: null,
   firstRemoteFrameAt: null,
@@ -175,6 +178,11 @@ async function openDevices() {
   }
   state.micTrack = state.stream?.getAudioTracks()[0] ?? null;
   state.cameraTrack = state.stream?.getVideoTracks()[0] ?? null;
+  // New devices keep what the buttons say.
+  if (state.micTrack) state.micTrack.enabled = ui.muteButton.getAttribute("aria-pressed") !== "true";
+  if (state.cameraTrack) {
+    state.cameraTrack.enabled = ui.cameraButton.getAttribute("aria-pressed") !== "true";
+  }
   ui.preview.srcObject = state.stream;
   ui.localVideo.srcObject = state.stream;
   await listDevices();
@@ -360,7 +368,21 @@ ui.startAgainButton.addEventListener("click", () => {
 
 // --- the call --------------------------------------------------------------------------------
 
+const pressedKey = `treffpunkt-call-pressed:${config.socketPath}`;
+
+function mayEnter(start) {
+  // The server starts the call only after both presses (P-CALL-3); the page checks its own
+  // press as well, so that nobody but this person can switch its camera into a call.
+  if (start.resume) return sessionStorage.getItem(pressedKey) === String(start.session);
+  return state.pressed;
+}
+
 async function enterCall(start) {
+  if (!mayEnter(start)) {
+    console.warn("start without this side's press: ignored");
+    return;
+  }
+  sessionStorage.setItem(pressedKey, String(start.session));
   state.start = start;
   state.inCall = true;
   if (ui.dialog.open) ui.dialog.close();
@@ -420,6 +442,8 @@ function closeConnection() {
   state.keyChannel = null;
   state.pendingCandidates = [];
   state.pendingKeys.clear();
+  state.earlyKeyMessages = [];
+  window.clearTimeout(state.keyResendTimer);
   state.sendGeneration = 0;
   state.peerGeneration = 0;
   state.ecdh = null;
@@ -560,11 +584,21 @@ async function onSignal(frame) {
       break;
     }
     case "commit":
+      // One commitment per connection. A second one could only come from someone trying
+      // keys until the verification codes match: refuse it rather than take it.
+      if (state.peerCommit !== null) {
+        if (state.peerCommit !== frame.hash) failEncryption("a second, different commitment");
+        return;
+      }
       state.peerCommit = frame.hash;
       revealPublicKey();
       break;
     case "pubkey":
       if (state.peerCommit === null) return; // a key without its commitment is not accepted
+      if (state.peerPublic !== null) {
+        if (toBase64(state.peerPublic) !== frame.key) failEncryption("a second public key");
+        return;
+      }
       state.peerPublic = fromBase64(frame.key);
       await checkPeer();
       break;
@@ -628,6 +662,10 @@ async function checkPeer() {
     ["wrapKey", "unwrapKey"],
   );
   await showVerificationCode(fingerprint);
+  // Keys travel peer to peer and may overtake the public key, which comes through the server.
+  const early = state.earlyKeyMessages;
+  state.earlyKeyMessages = [];
+  for (const data of early) await onKeyMessage(data);
   await sendFirstKey();
 }
 
@@ -643,8 +681,14 @@ async function showVerificationCode(peerFingerprint) {
   );
   const number = new DataView(digest.buffer).getUint32(0) % 1000000;
   const digits = String(number).padStart(6, "0");
-  state.verificationCode = `${digits.slice(0, 3)} ${digits.slice(3)}`;
-  ui.verification.textContent = state.verificationCode;
+  const code = `${digits.slice(0, 3)} ${digits.slice(3)}`;
+  if (state.shownCode && state.shownCode !== code) {
+    // A rebuilt connection has new keys: a code compared before says nothing about them.
+    say(S.newCode);
+  }
+  state.shownCode = code;
+  state.verificationCode = code;
+  ui.verification.textContent = code;
 }
 
 function failEncryption(reason) {
@@ -685,9 +729,21 @@ async function offerNewKey() {
   if (config.testHooks) {
     state.keysForTests.push(toBase64(await crypto.subtle.exportKey("raw", key)));
   }
-  state.keyChannel.send(
-    JSON.stringify({ t: "key", generation, iv: toBase64(iv), key: toBase64(wrapped) }),
-  );
+  const message = JSON.stringify({ t: "key", generation, iv: toBase64(iv), key: toBase64(wrapped) });
+  state.keyChannel.send(message);
+  resendUntilAcknowledged(generation, message);
+}
+
+function resendUntilAcknowledged(generation, message) {
+  // The data channel is reliable, but the other side may have been rebuilding its connection;
+  // without an acknowledgement the rotation would stop. Installing a key twice is harmless.
+  window.clearTimeout(state.keyResendTimer);
+  state.keyResendTimer = window.setTimeout(() => {
+    if (state.pendingKeys.has(generation) && state.keyChannel?.readyState === "open") {
+      state.keyChannel.send(message);
+      resendUntilAcknowledged(generation, message);
+    }
+  }, 2000);
 }
 
 async function onKeyMessage(data) {
@@ -698,7 +754,11 @@ async function onKeyMessage(data) {
     return;
   }
   if (!Number.isInteger(message?.generation) || message.generation < 1) return;
-  if (message.t === "key" && state.wrapKey) {
+  if (message.t === "key" && state.wrapKey === null) {
+    if (state.earlyKeyMessages.length < 8) state.earlyKeyMessages.push(data);
+    return;
+  }
+  if (message.t === "key") {
     const peerRole = state.role === "staff" ? "member" : "staff";
     let key;
     try {
@@ -728,6 +788,7 @@ async function onKeyMessage(data) {
     const key = state.pendingKeys.get(message.generation);
     if (!key) return;
     state.pendingKeys.clear();
+    window.clearTimeout(state.keyResendTimer);
     // The other side holds the key now; from this frame on we use it.
     await askWorker({
       op: "setSendKey",
@@ -914,6 +975,8 @@ function endCall(event) {
     event.reason === "window_closed" ? S.endedWindow : byOther ? withName(S.endedByOther) : S.ended;
   say("");
   state.pressed = false;
+  state.shownCode = "";
+  sessionStorage.removeItem(pressedKey);
   if (state.presence) {
     // Hanging up cleared both presses on the server.
     state.presence = { ...state.presence, member_ready: false, staff_ready: false };

@@ -13,6 +13,9 @@ const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const TRAILER_BYTES = IV_BYTES + 1;
 const KEPT_RECEIVE_KEYS = 4; // the current key and a few older ones for frames still in flight
+// Replay protection per key: a frame counter is accepted once, and not when it lies this far
+// behind the highest one seen (audio and video share one counter and arrive interleaved).
+const REPLAY_WINDOW = 4096;
 
 let sendKey = null;
 const receiveKeys = new Map();
@@ -27,6 +30,8 @@ const counters = {
   videoDecrypted: 0,
   decryptFailures: 0,
   missingKey: 0,
+  replayed: 0,
+  duplicates: 0,
   droppedWithoutKey: 0,
   sendKeyChanges: 0,
   receiveKeysInstalled: 0,
@@ -85,13 +90,27 @@ async function decryptFrame(kind, frame, controller) {
     counters.decryptFailures += 1;
     return;
   }
-  const key = receiveKeys.get(data[data.length - 1]);
-  if (key === undefined) {
+  const entry = receiveKeys.get(data[data.length - 1]);
+  if (entry === undefined) {
     counters.missingKey += 1;
     counters.decryptFailures += 1;
     return;
   }
   const iv = data.subarray(data.length - TRAILER_BYTES, data.length - 1);
+  const view = new DataView(iv.buffer, iv.byteOffset, IV_BYTES);
+  const frameCounter = view.getUint32(4) * 2 ** 32 + view.getUint32(8);
+  if (entry.seen.has(frameCounter)) {
+    // A second copy of a frame already played: redundant audio (RED) legitimately repeats
+    // frames. Dropped without counting a failure; SRTP below already refuses network replays.
+    counters.duplicates += 1;
+    return;
+  }
+  if (frameCounter <= entry.highest - REPLAY_WINDOW) {
+    counters.replayed += 1;
+    counters.decryptFailures += 1;
+    return;
+  }
+  const key = entry.key;
   let plain;
   try {
     plain = new Uint8Array(
@@ -106,6 +125,7 @@ async function decryptFrame(kind, frame, controller) {
     counters.decryptFailures += 1;
     return;
   }
+  rememberCounter(entry, frameCounter);
   const out = new Uint8Array(clear + plain.length);
   out.set(data.subarray(0, clear), 0);
   out.set(plain, clear);
@@ -126,12 +146,29 @@ function attach(readable, writable, options) {
     .catch(() => {}); // the peer connection closed
 }
 
+function rememberCounter(entry, frameCounter) {
+  entry.seen.add(frameCounter);
+  if (frameCounter > entry.highest) entry.highest = frameCounter;
+  if (entry.seen.size > 2 * REPLAY_WINDOW) {
+    for (const seen of entry.seen) {
+      if (seen <= entry.highest - REPLAY_WINDOW) entry.seen.delete(seen);
+    }
+  }
+}
+
 function installReceiveKey(index, key) {
+  if (receiveKeys.get(index)?.generation === key.generation) return false; // a resent key
   receiveKeys.delete(index);
-  receiveKeys.set(index, wrongKey ?? key);
+  receiveKeys.set(index, {
+    key: wrongKey ?? key.cryptoKey,
+    generation: key.generation,
+    seen: new Set(),
+    highest: -1,
+  });
   while (receiveKeys.size > KEPT_RECEIVE_KEYS) {
     receiveKeys.delete(receiveKeys.keys().next().value);
   }
+  return true;
 }
 
 self.onrtctransform = (event) => {
@@ -158,9 +195,10 @@ self.onmessage = (event) => {
       reply({ ok: true });
       break;
     case "addReceiveKey":
-      installReceiveKey(message.index, message.key);
-      counters.receiveKeysInstalled += 1;
-      counters.receiveGeneration = message.generation;
+      if (installReceiveKey(message.index, { cryptoKey: message.key, generation: message.generation })) {
+        counters.receiveKeysInstalled += 1;
+        counters.receiveGeneration = message.generation;
+      }
       reply({ ok: true });
       break;
     case "reset":
@@ -174,7 +212,7 @@ self.onmessage = (event) => {
     case "useWrongKeys":
       // Test hook: from now on this receiver holds a key the sender never used.
       wrongKey = message.key;
-      for (const index of receiveKeys.keys()) receiveKeys.set(index, wrongKey);
+      for (const entry of receiveKeys.values()) entry.key = wrongKey;
       reply({ ok: true });
       break;
     default:
