@@ -10,6 +10,7 @@ from django.test import Client
 
 from treffpunkt.accounts.demo import DEMO_PASSWORD, DEMO_PEOPLE
 from treffpunkt.accounts.models import Organization, Role, TermsAcceptance, TermsVersion, User
+from treffpunkt.booking.demo import demo_call_appointment
 from treffpunkt.booking.models import (
     Appointment,
     AppointmentStatus,
@@ -72,3 +73,19 @@ def test_every_printed_demo_login_works(person):
     )
     assert response.status_code == 302
     assert client.get("/", follow=True).status_code == 200
+
+
+def test_demo_data_has_a_call_open_right_after_start():
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    appointment = demo_call_appointment(minutes_left=30)
+    assert appointment is not None
+    url = f"/termine/{appointment.pk}/gespraech/"
+    assert url in out.getvalue()
+    for email in ("mitglied1@example.org", "berater1@kasse-nord.example.org"):
+        client = Client()
+        client.force_login(User.objects.get(email=email))
+        page = client.get(url).content.decode()
+        assert 'id="start-dialog"' in page, email
+    call_command("load_demo", stdout=StringIO())
+    assert demo_call_appointment() == appointment  # no second one while it is open

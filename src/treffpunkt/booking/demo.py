@@ -21,6 +21,7 @@ from treffpunkt.calls.selectors import call_window
 from treffpunkt.core import clock
 
 WORKDAYS = range(5)
+DEMO_MEMBER = "mitglied1@example.org"
 
 
 def load_booking_demo(*, organization: Organization, people: dict[str, User]) -> None:
@@ -53,7 +54,7 @@ def load_booking_demo(*, organization: Organization, people: dict[str, User]) ->
                         for start, end in spans
                     ]
                 )
-    mia = people["mitglied1@example.org"]
+    mia = people[DEMO_MEMBER]
     max_ = people["mitglied2@example.org"]
     if not Appointment.objects.filter(member__in=[mia, max_]).exists():
         _book_coming_days(organization, general, mia=mia, max_=max_)
@@ -82,20 +83,25 @@ def _book_coming_days(
     )
 
 
+def demo_call_appointment(*, minutes_left: int = 0) -> Appointment | None:
+    """The demo member's confirmed appointment whose call page is open now (for at least
+    ``minutes_left`` more minutes), if there is one."""
+    now = clock.now()
+    for appointment in Appointment.objects.filter(
+        member__email=DEMO_MEMBER, status=AppointmentStatus.CONFIRMED, end__gt=now
+    ):
+        window = call_window(appointment)
+        if window.is_open(now) and window.closes_at - now > timedelta(minutes=minutes_left):
+            return appointment
+    return None
+
+
 def _call_open_now(*, member: User, staff: User, ctype: ConsultationType) -> None:
     """A confirmed appointment starting in a few minutes, so that right after start-up the
     demo member and the demo staff member can hold a video call (two browser windows). Made
     again on a later start when the last one's call window is about to close."""
     now = clock.now()
-    still_open = [
-        appointment
-        for appointment in Appointment.objects.filter(
-            member=member, staff=staff, status=AppointmentStatus.CONFIRMED, end__gt=now
-        )
-        if call_window(appointment).is_open(now)
-        and call_window(appointment).closes_at - now > timedelta(minutes=20)
-    ]
-    if still_open:
+    if demo_call_appointment(minutes_left=20) is not None:
         return
     start = now.replace(second=0, microsecond=0) + timedelta(minutes=5)
     try:

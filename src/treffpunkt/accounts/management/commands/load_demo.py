@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from treffpunkt.accounts.demo import DEMO_PASSWORD, load_demo
+from treffpunkt.booking.demo import demo_call_appointment
 
 
 class Command(BaseCommand):
@@ -19,4 +20,11 @@ class Command(BaseCommand):
         for person in people:
             self.stdout.write(f"  {person.role:<10} {person.email:<36} {person.display_name}")
         self.stdout.write("Mails are written to files in var/mail/ (EMAIL_URL changes that).")
+        call = demo_call_appointment()
+        if call is not None:
+            self.stdout.write(
+                "Video call demo: log in as mitglied1@example.org in one browser and as "
+                "berater1@kasse-nord.example.org in another (or a private window), then open "
+                f"{settings.SITE_URL}/termine/{call.pk}/gespraech/ in both."
+            )
         self.stdout.write("")

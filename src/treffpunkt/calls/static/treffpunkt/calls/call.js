@@ -552,8 +552,16 @@ function fingerprintText(fingerprints) {
 }
 
 function remoteFingerprint() {
-  const match = state.pc?.remoteDescription?.sdp.match(/^a=fingerprint:(\S+) (\S+)/m);
-  return match ? `${match[1].toLowerCase()} ${match[2].toUpperCase()}` : "";
+  // Every fingerprint line of the remote SDP must name the same certificate: one the browser's
+  // DTLS uses and another that matches the commitment would defeat the check. None or several
+  // different ones give "", which never matches a commitment.
+  const sdp = state.pc?.remoteDescription?.sdp ?? "";
+  const found = new Set(
+    [...sdp.matchAll(/^a=fingerprint:(\S+) (\S+)/gm)].map(
+      (match) => `${match[1].toLowerCase()} ${match[2].toUpperCase()}`,
+    ),
+  );
+  return found.size === 1 ? [...found][0] : "";
 }
 
 async function onSignal(frame) {
