@@ -439,3 +439,53 @@ def test_with_relay_only_the_call_runs_through_a_real_coturn(
     time.sleep(1.5)
     for person in scene.both():
         assert decoded_video(person) > frames[person.user.pk]
+
+
+def test_before_joining_the_camera_preview_plays_and_devices_can_be_chosen(scene: Scene):
+    page = scene.member.page
+    page.goto(scene.url)
+    wait_until(
+        lambda: page.evaluate("document.getElementById('preview-video').videoWidth") > 0,
+        what="the camera preview",
+    )
+    assert page.locator("#camera-select option").count() >= 1
+    assert page.locator("#microphone-select option").count() >= 1
+    page.click("h1")  # a first gesture wakes the audio context that measures the level
+    wait_until(
+        lambda: page.evaluate("document.getElementById('mic-level').value") > 0,
+        what="the microphone level meter moving",
+    )
+
+
+def test_after_a_network_change_an_ice_restart_keeps_the_call_running(scene: Scene):
+    start_call(scene)
+    ufrag = scene.staff.hooks("iceUfrag()")
+    # The member's page asks for the restart, as it does when its connection breaks; the staff
+    # page makes the new offer with fresh ICE credentials, and the keys stay as they are.
+    scene.member.page.evaluate("window.treffpunktCall.restartIce()")
+    wait_until(lambda: scene.staff.hooks("iceUfrag()") not in ("", ufrag), what="a new ICE ufrag")
+    frames = {person.user.pk: decoded_video(person) for person in scene.both()}
+    time.sleep(1.5)
+    for person in scene.both():
+        assert decoded_video(person) > frames[person.user.pk]
+        assert person.counters()["decryptFailures"] == 0
+
+
+def test_a_shared_screen_is_encrypted_like_the_camera(scene: Scene):
+    start_call(scene)
+    camera = scene.staff.hooks("sentVideoLabel()")
+    scene.staff.page.click("#share-button")
+    expect(scene.staff.page.locator("#share-button")).to_have_attribute("aria-pressed", "true")
+    assert scene.staff.hooks("sentVideoLabel()") != camera
+    time.sleep(0.5)
+    before = scene.member.counters()
+    frames = decoded_video(scene.member)
+    time.sleep(1.5)
+    after = scene.member.counters()
+    # The screen goes through the same sender, so through the same encrypting transform.
+    assert after["videoDecrypted"] > before["videoDecrypted"]
+    assert decoded_video(scene.member) > frames
+    assert after["decryptFailures"] == 0
+    scene.staff.page.click("#share-button")
+    expect(scene.staff.page.locator("#share-button")).to_have_attribute("aria-pressed", "false")
+    assert scene.staff.hooks("sentVideoLabel()") == camera

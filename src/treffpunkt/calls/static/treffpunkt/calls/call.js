@@ -1017,6 +1017,9 @@ if (config.testHooks) {
     // Wall-clock milliseconds, comparable between two pages of one machine (benchmarks).
     pressedAt: () => state.pressedAt,
     firstRemoteFrameAt: () => state.firstRemoteFrameAt,
+    restartIce: () => enqueue(restartIce),
+    iceUfrag: () => state.pc?.localDescription?.sdp.match(/^a=ice-ufrag:(\S+)/m)?.[1] ?? "",
+    sentVideoLabel: () => state.videoSender?.track?.label ?? "",
     plantWrongKey: async () => {
       const key = await crypto.subtle.generateKey({ name: "AES-GCM", length: 128 }, false, [
         "decrypt",
