@@ -488,4 +488,4 @@ def test_a_shared_screen_is_encrypted_like_the_camera(scene: Scene):
     assert after["decryptFailures"] == 0
     scene.staff.page.click("#share-button")
     expect(scene.staff.page.locator("#share-button")).to_have_attribute("aria-pressed", "false")
-    assert scene.staff.hooks("sentVideoLabel()") == camera
+    wait_until(lambda: scene.staff.hooks("sentVideoLabel()") == camera, what="the camera again")

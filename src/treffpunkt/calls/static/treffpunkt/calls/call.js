@@ -939,7 +939,7 @@ ui.shareButton.addEventListener("click", () => enqueue(toggleScreenShare));
 
 async function toggleScreenShare() {
   if (state.screenTrack) {
-    stopScreenShare();
+    await stopScreenShare();
     return;
   }
   try {
@@ -949,17 +949,18 @@ async function toggleScreenShare() {
     warn(S.shareFailed);
     return;
   }
-  state.screenTrack.addEventListener("ended", stopScreenShare);
+  // The browser's own "stop sharing" bar ends the track.
+  state.screenTrack.addEventListener("ended", () => enqueue(stopScreenShare));
   // The same sender, so the same encryption transform: the screen is encrypted like the camera.
   await state.videoSender?.replaceTrack(state.screenTrack);
   ui.localVideo.srcObject = new MediaStream([state.screenTrack]);
   toggle(ui.shareButton, true, S.shareStop, S.shareStart);
 }
 
-function stopScreenShare() {
+async function stopScreenShare() {
   state.screenTrack?.stop();
   state.screenTrack = null;
-  state.videoSender?.replaceTrack(outgoingTrack("video"));
+  await state.videoSender?.replaceTrack(outgoingTrack("video"));
   ui.localVideo.srcObject = state.stream;
   toggle(ui.shareButton, false, S.shareStop, S.shareStart);
 }
@@ -973,7 +974,7 @@ function endCall(event) {
   if (!state.inCall) return;
   state.inCall = false;
   window.clearInterval(state.statsTimer);
-  if (state.screenTrack) stopScreenShare();
+  if (state.screenTrack) stopScreenShare().catch(() => {}); // the connection closes anyway
   closeConnection();
   ui.inCall.hidden = true;
   ui.ended.hidden = false;
