@@ -489,3 +489,21 @@ def test_a_shared_screen_is_encrypted_like_the_camera(scene: Scene):
     scene.staff.page.click("#share-button")
     expect(scene.staff.page.locator("#share-button")).to_have_attribute("aria-pressed", "false")
     wait_until(lambda: scene.staff.hooks("sentVideoLabel()") == camera, what="the camera again")
+
+
+def test_in_a_new_tab_the_member_joins_the_running_call_with_one_press(scene: Scene):
+    start_call(scene)
+    scene.member.page.close()  # the tab is gone, and with it what it knew
+    scene.member.page = scene.member.context.new_page()
+    scene.member.page.goto(scene.url)
+    # The call is running, but this tab never agreed to it: it asks before the camera goes in.
+    expect(scene.member.page.locator("#start-dialog")).to_be_visible()
+    expect(scene.member.page.locator("#in-call")).to_be_hidden()
+    scene.member.page.click("#start-button")
+    expect(scene.member.page.locator("#in-call")).to_be_visible()
+    wait_until(
+        lambda: scene.member.counters()["videoDecrypted"] > 20,
+        what="the new tab decrypting video",
+    )
+    assert scene.member.counters()["decryptFailures"] == 0
+    assert CallSession.objects.filter(appointment=scene.appointment).count() == 1

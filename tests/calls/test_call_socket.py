@@ -444,3 +444,16 @@ async def test_traffic_reports_cannot_inflate_the_record(world: World, appointme
     assert row.bytes_sent <= 25
     await member.disconnect()
     await staff.disconnect()
+
+
+async def test_a_press_during_a_running_call_hands_the_call_to_that_page(
+    world: World, appointment: Appointment
+):
+    member, staff = await both_in_call(world, appointment)
+    await send_json(member, {"type": "ready"})
+    start = await next_of_type(member, "start")
+    assert start["resume"] is True
+    assert (await next_of_type(staff, "restart")) == {"type": "restart"}
+    assert await sync_to_async(CallSession.objects.count)() == 1
+    await member.disconnect()
+    await staff.disconnect()

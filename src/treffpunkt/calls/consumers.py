@@ -147,6 +147,13 @@ class CallConsumer(AsyncWebsocketConsumer):
             )
         elif pressed.session_id is None:
             await self._send({"type": "waiting"})
+        else:
+            # The call runs already and this page asks to join it (a new tab): it gets the
+            # call, the other side builds a fresh connection to it.
+            await self._enter_call(pressed.session_id, resume=True)
+            await self.channel_layer.group_send(
+                self.group, {"type": "call.restart", "sender": self.channel_name}
+            )
 
     async def _record_traffic(self, frame: dict[str, Any]) -> None:
         """The page reports running totals per peer connection; the record adds the growth."""

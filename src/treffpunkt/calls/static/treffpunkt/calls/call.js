@@ -372,14 +372,23 @@ const pressedKey = `treffpunkt-call-pressed:${config.socketPath}`;
 
 function mayEnter(start) {
   // The server starts the call only after both presses (P-CALL-3); the page checks its own
-  // press as well, so that nobody but this person can switch its camera into a call.
-  if (start.resume) return sessionStorage.getItem(pressedKey) === String(start.session);
-  return state.pressed;
+  // press as well, so that nobody but this person can switch its camera into a call. After a
+  // reload, the press this tab made for this very call counts.
+  if (state.pressed) return true;
+  return start.resume && sessionStorage.getItem(pressedKey) === String(start.session);
 }
 
 async function enterCall(start) {
   if (!mayEnter(start)) {
-    console.warn("start without this side's press: ignored");
+    if (start.resume) {
+      // The call runs, but this tab never joined it (a new tab, say): ask first. The press
+      // goes to the server, which then hands the call to this page.
+      state.dialogDismissed = false;
+      ui.startButton.disabled = false;
+      ui.startWaiting.textContent = "";
+      if (!ui.dialog.open) ui.dialog.showModal();
+      ui.startButton.focus();
+    }
     return;
   }
   sessionStorage.setItem(pressedKey, String(start.session));
