@@ -67,8 +67,10 @@ def emit(name: str, value: object) -> None:
 
 
 def note(message: str) -> None:
-    """Human-readable progress on stderr, so stdout stays ``name=value`` only."""
-    print(f"# {message}", file=sys.stderr, flush=True)
+    """Human-readable progress on stderr, so stdout stays ``name=value`` only. Every line of
+    the message starts with ``#``."""
+    text = "\n".join(f"# {line}" for line in str(message).splitlines() or [""])
+    print(text, file=sys.stderr, flush=True)
 
 
 def machine_figures(prefix: str) -> None:
@@ -964,6 +966,33 @@ class CallSide:
         )
 
 
+_DESCRIBE_PAGE = """async () => {
+  const hooks = window.treffpunktCall;
+  const video = document.getElementById("remote-video");
+  const counters = hooks
+    ? await Promise.race([hooks.counters(), new Promise((ok) => setTimeout(() => ok(null), 2000))])
+    : null;
+  return JSON.stringify({
+    inCall: hooks?.inCall(),
+    pressedAt: hooks?.pressedAt(),
+    firstRemoteFrameAt: hooks?.firstRemoteFrameAt(),
+    keys: document.getElementById("key-generation")?.textContent,
+    code: hooks?.verificationCode(),
+    quality: document.getElementById("connection-quality")?.textContent,
+    framesDecoded: document.getElementById("connection-quality")?.dataset.framesDecoded,
+    video: {
+      readyState: video?.readyState,
+      paused: video?.paused,
+      size: `${video?.videoWidth}x${video?.videoHeight}`,
+      currentTime: video?.currentTime,
+      tracks: video?.srcObject?.getTracks().map((t) => `${t.kind}:${t.readyState}:${t.muted}`),
+    },
+    visibility: document.visibilityState,
+    counters,
+  });
+}"""
+
+
 class CallPair:
     """The member's and the staff member's call page in two contexts of one browser.
 
@@ -1054,9 +1083,27 @@ class CallPair:
             if time.monotonic() > deadline:
                 raise RuntimeError("the start window did not stay open on both pages")
 
-    async def press_start(self) -> None:
-        """Both press "Gespräch starten" (as close together as Playwright allows)."""
-        await asyncio.gather(*(side.page.click("#start-button") for side in self.sides))
+    async def press_start(self, *, first: str = "member") -> None:
+        """Both press "Gespräch starten", one after the other, as two people do: ``first``
+        presses; when the other page shows it (its start window says the other is waiting),
+        the other presses. Not both at the same moment: the line that appears in the other's
+        start window moves its button, and a click aimed just before would miss it."""
+        one, two = sorted(self.sides, key=lambda side: side.role != first)
+        await self._press(one)
+        await two.page.wait_for_function(
+            "() => document.getElementById('start-waiting').textContent.trim() !== ''"
+        )
+        await self._press(two)
+
+    @staticmethod
+    async def _press(side: CallSide) -> None:
+        await side.page.click("#start-button")
+        try:
+            await side.page.wait_for_function(
+                "() => window.treffpunktCall.pressedAt() !== null", timeout=5_000
+            )
+        except Exception as exc:
+            raise RuntimeError(f"{side.role}: the press of the start button did not count") from exc
 
     async def wait_for_remote_frames(self, *, timeout: float = 30.0) -> None:
         """Until both pages are in the call and have shown a first decoded frame of the other."""
@@ -1110,6 +1157,13 @@ class CallPair:
     async def evaluate_both(self, expression: str) -> list[Any]:
         return [await side.evaluate(expression) for side in self.sides]
 
+    async def remote_video_sizes(self) -> list[str]:
+        """The size of the other's video as each page decodes it now, ``WIDTHxHEIGHT``."""
+        return await self.evaluate_both(
+            "() => { const v = document.getElementById('remote-video');"
+            " return `${v.videoWidth}x${v.videoHeight}`; }"
+        )
+
     async def in_call(self) -> bool:
         return all(await self.evaluate_both("() => window.treffpunktCall.inCall()"))
 
@@ -1132,13 +1186,17 @@ class CallPair:
         )
 
     async def describe(self) -> str:
+        """Where each page stands: status line, call state, video element, encryption
+        counters, the last console warnings and errors (for the message of a failed run)."""
         lines = []
         for side in self.sides:
             try:
                 status = await side.status()
+                details = await asyncio.wait_for(side.evaluate(_DESCRIBE_PAGE), timeout=5)
             except Exception as exc:
-                status = f"(page not readable: {exc})"
+                status, details = f"(page not readable: {exc})", ""
             lines.append(f"{side.role}: {status}")
+            lines.append(f"  {details}")
             lines.extend(f"  {line}" for line in side.console[-10:])
         return "\n".join(lines)
 
