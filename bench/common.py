@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import math
 import os
 import secrets
@@ -883,10 +884,8 @@ def require_chromium() -> None:
             f"Chromium not found at {CHROMIUM}: install Debian's chromium package "
             "(apt-get install chromium) to run the call benchmarks"
         )
-    try:
-        import playwright.async_api  # noqa: F401
-    except ImportError as exc:
-        raise SystemExit(f"Playwright for Python is missing ({exc}): run `uv sync`") from exc
+    if importlib.util.find_spec("playwright") is None:
+        raise SystemExit("Playwright for Python is missing: run `uv sync`")
 
 
 def call_server_env(env: dict[str, str], *, plain_media: bool = False) -> dict[str, str]:

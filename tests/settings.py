@@ -3,6 +3,7 @@ password hasher. The database is the real one: SQLite by default, PostgreSQL wit
 
 import os
 
+# A settings module is a flat namespace: the tests take every real setting and override a few.
 from treffpunkt.settings import *  # noqa: F403
 from treffpunkt.settings import DATABASES, VAR_DIR
 

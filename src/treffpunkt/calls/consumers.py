@@ -8,19 +8,18 @@ Close codes: 4401 not logged in, 4404 not one of the two people (or no such appo
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from typing import Any
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from treffpunkt.accounts.models import User
 from treffpunkt.calls import frames, services
 from treffpunkt.calls.ice import ice_servers_for
 from treffpunkt.calls.realtime import call_group
+from treffpunkt.core.consumers import JsonSocketConsumer
 from treffpunkt.core.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -41,7 +40,8 @@ MAX_CONNECTIONS_REPORTED = 20
 MAX_BYTES_PER_SECOND = 50_000_000
 
 
-class CallConsumer(AsyncWebsocketConsumer):
+class CallConsumer(JsonSocketConsumer):
+    max_frames_per_10_seconds = MAX_FRAMES_PER_10_SECONDS
     user: User
     appointment_id: int
     group: str
@@ -56,7 +56,6 @@ class CallConsumer(AsyncWebsocketConsumer):
         self.user = user
         self.appointment_id = int(self.scope["url_route"]["kwargs"]["appointment_id"])
         self.session_id = None
-        self.frame_times: list[float] = []
         self.last_heartbeat = time.monotonic()
         self.last_stats = 0.0
         self.connected_at = time.monotonic()
@@ -250,11 +249,3 @@ class CallConsumer(AsyncWebsocketConsumer):
         await self.channel_layer.group_send(
             self.group, {"type": "call.presence", "presence": presence.as_event()}
         )
-
-    def _within_rate(self) -> bool:
-        now = time.monotonic()
-        self.frame_times = [t for t in self.frame_times if now - t < 10] + [now]
-        return len(self.frame_times) <= MAX_FRAMES_PER_10_SECONDS
-
-    async def _send(self, event: dict[str, Any]) -> None:
-        await self.send(text_data=json.dumps(event))

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
-from django.db import transaction
+from treffpunkt.core.realtime import send_to_group_after_commit
 
 
 def call_group(appointment_id: int) -> str:
@@ -15,10 +13,4 @@ def call_group(appointment_id: int) -> str:
 
 def notify_call(appointment_id: int, message: dict[str, Any]) -> None:
     """``message["type"]`` names the consumer handler, e.g. ``call.ended``."""
-
-    def send() -> None:
-        layer = get_channel_layer()
-        if layer is not None:
-            async_to_sync(layer.group_send)(call_group(appointment_id), message)
-
-    transaction.on_commit(send)
+    send_to_group_after_commit(call_group(appointment_id), message)

@@ -16,14 +16,31 @@ CLOSE_UNAUTHENTICATED = 4401
 CLOSE_POLICY = 4408
 
 
-class UserEventsConsumer(AsyncWebsocketConsumer):
+class JsonSocketConsumer(AsyncWebsocketConsumer):
+    """What every socket of the app shares: JSON out, and a rate limit on frames in."""
+
+    max_frames_per_10_seconds = MAX_FRAMES_PER_10_SECONDS
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.frame_times: list[float] = []
+
+    def _within_rate(self) -> bool:
+        now = time.monotonic()
+        self.frame_times = [t for t in self.frame_times if now - t < 10] + [now]
+        return len(self.frame_times) <= self.max_frames_per_10_seconds
+
+    async def _send(self, event: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps(event))
+
+
+class UserEventsConsumer(JsonSocketConsumer):
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         self.group = user_group(user.pk)
-        self.frame_times: list[float] = []
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
 
@@ -45,11 +62,6 @@ class UserEventsConsumer(AsyncWebsocketConsumer):
     async def user_event(self, message: dict[str, Any]) -> None:
         await self._send(message["event"])
 
-    def _within_rate(self) -> bool:
-        now = time.monotonic()
-        self.frame_times = [t for t in self.frame_times if now - t < 10] + [now]
-        return len(self.frame_times) <= MAX_FRAMES_PER_10_SECONDS
-
     @staticmethod
     def _parse(text_data: str | None) -> dict[str, Any] | None:
         """Accept only small JSON objects of a known type."""
@@ -62,6 +74,3 @@ class UserEventsConsumer(AsyncWebsocketConsumer):
         if not isinstance(frame, dict) or frame.get("type") not in {"ping"} or len(frame) != 1:
             return None
         return frame
-
-    async def _send(self, event: dict[str, Any]) -> None:
-        await self.send(text_data=json.dumps(event))
