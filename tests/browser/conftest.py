@@ -181,6 +181,21 @@ class RequestLog:
 REQUEST_LOG = pytest.StashKey[tuple[RequestLog, BrowserContext]]()
 
 
+def new_context(
+    browser: Browser, live_app: LiveApp, viewport: ViewportSize
+) -> tuple[BrowserContext, RequestLog]:
+    """A browser context whose relative URLs go to the live app (locale de-DE), with the
+    harness's timeouts, and a log of every request and WebSocket its pages open."""
+    context = browser.new_context(base_url=live_app.url, locale="de-DE", viewport=viewport)
+    context.set_default_timeout(10_000)
+    context.set_default_navigation_timeout(15_000)
+    log = RequestLog()
+    context.on("request", lambda req: log.record(req.url))
+    # "page" also fires for the page made below, and for popups.
+    context.on("page", lambda new_page: new_page.on("websocket", lambda ws: log.record(ws.url)))
+    return context, log
+
+
 @pytest.fixture
 def viewport() -> ViewportSize:
     return DESKTOP
@@ -198,17 +213,7 @@ def page(
     # works: axe-playwright-python injects it with page.evaluate(), which DevTools runs outside
     # the page's CSP (page.add_script_tag(content=...) would be refused: inline script). Should a
     # future axe need more, bypass_csp=True on this context is acceptable for the harness only.
-    context = browser.new_context(
-        base_url=live_app.url,
-        locale="de-DE",
-        viewport=viewport,
-    )
-    context.set_default_timeout(10_000)
-    context.set_default_navigation_timeout(15_000)
-    log = RequestLog()
-    context.on("request", lambda req: log.record(req.url))
-    # "page" also fires for the page made below, and for popups.
-    context.on("page", lambda new_page: new_page.on("websocket", lambda ws: log.record(ws.url)))
+    context, log = new_context(browser, live_app, viewport)
     request.node.stash[REQUEST_LOG] = (log, context)
     browser_page = context.new_page()
     try:

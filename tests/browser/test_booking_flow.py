@@ -15,7 +15,7 @@ import pytest
 from django.core import mail
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
-from tests.browser.conftest import DESKTOP, PHONE, RequestLog, assert_accessible
+from tests.browser.conftest import DESKTOP, PHONE, RequestLog, assert_accessible, new_context
 from tests.calendar_mail import calendar_parts, only_event, parsed_ics
 from tests.conftest import LiveApp, deliver_outbox
 from tests.factories import PASSWORD, MemberFactory, OrganizationFactory, StaffFactory
@@ -46,12 +46,7 @@ def open_page(live_app: LiveApp, browser: Browser) -> Iterator[OpenPage]:
     contexts = []
 
     def _open(size: ViewportSize) -> tuple[Page, RequestLog]:
-        context = browser.new_context(base_url=live_app.url, locale="de-DE", viewport=size)
-        context.set_default_timeout(10_000)
-        context.set_default_navigation_timeout(15_000)
-        log = RequestLog()
-        context.on("request", lambda req: log.record(req.url))
-        context.on("page", lambda new_page: new_page.on("websocket", lambda ws: log.record(ws.url)))
+        context, log = new_context(browser, live_app, size)
         contexts.append(context)
         return context.new_page(), log
 

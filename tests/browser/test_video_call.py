@@ -14,20 +14,19 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from tests.browser.conftest import DESKTOP, PHONE, assert_accessible
+from tests.browser.conftest import DESKTOP, PHONE, RequestLog, assert_accessible, new_context
+from tests.calls.conftest import confirmed_call
 from tests.conftest import LiveApp, free_port
 from tests.factories import MemberFactory, OrganizationFactory, StaffFactory
 from tests.sockets import session_cookie
 from treffpunkt.accounts.models import User
-from treffpunkt.booking.models import Appointment, AppointmentStatus, ConsultationType
+from treffpunkt.booking.models import Appointment
 from treffpunkt.calls.consumers import CallConsumer
 from treffpunkt.calls.models import CallSession
 
@@ -42,7 +41,7 @@ class Person:
     user: User
     context: BrowserContext
     page: Page
-    foreign: list[str]  # requests to any other host than the live app
+    requests: RequestLog
 
     def hooks(self, expression: str) -> Any:
         return self.page.evaluate(f"window.treffpunktCall.{expression}")
@@ -71,43 +70,18 @@ def scene(live_app: LiveApp, browser: Browser) -> Iterator[Scene]:
     org = OrganizationFactory()
     member = MemberFactory(organization=org, display_name="Mia Mitglied")
     staff = StaffFactory(organization=org, display_name="Bernd Berater")
-    ctype = ConsultationType.objects.create(organization=org, name="Beratung", duration_minutes=30)
-    ctype.staff.add(staff)
-    start = timezone.now() + timedelta(minutes=5)
-    appointment = Appointment.objects.create(
-        organization=org,
-        consultation_type=ctype,
-        member=member,
-        staff=staff,
-        start=start,
-        end=start + timedelta(minutes=30),
-        blocked_start=start,
-        blocked_end=start + timedelta(minutes=30),
-        request_key=uuid.uuid4(),
-        status=AppointmentStatus.CONFIRMED,
-    )
+    appointment = confirmed_call(member=member, staff=staff)
     contexts: list[BrowserContext] = []
 
     def open_as(user: User, *, phone: bool = False) -> Person:
-        context = browser.new_context(
-            base_url=live_app.url, locale="de-DE", viewport=PHONE if phone else DESKTOP
-        )
+        context, log = new_context(browser, live_app, PHONE if phone else DESKTOP)
         context.set_default_timeout(15_000)
         name, value = session_cookie(user).split("=", 1)
         context.add_cookies([{"name": name, "value": value, "url": live_app.url}])
-        foreign: list[str] = []
-        context.on(
-            "request",
-            lambda request: (
-                foreign.append(request.url)
-                if not request.url.startswith((live_app.url, "data:", "blob:"))
-                else None
-            ),
-        )
         contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda error: print(f"page error ({user.display_name}):", error))
-        return Person(user=user, context=context, page=page, foreign=foreign)
+        return Person(user=user, context=context, page=page, requests=log)
 
     yield Scene(
         appointment=appointment,
@@ -157,7 +131,7 @@ def decoded_video(person: Person) -> int:
 
 def assert_no_foreign_requests(scene: Scene) -> None:
     for person in scene.both():
-        assert person.foreign == [], person.foreign
+        assert person.requests.foreign() == []
 
 
 # --- P-CALL-2, P-CALL-3 ------------------------------------------------------------------------

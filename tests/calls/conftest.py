@@ -15,24 +15,26 @@ from treffpunkt.accounts.models import User
 from treffpunkt.booking.models import Appointment, AppointmentStatus, ConsultationType
 
 
-def call_appointment(
-    world: World,
+def confirmed_call(
     *,
+    member: User,
+    staff: User,
     starts_in: timedelta = timedelta(minutes=5),
     status: str = AppointmentStatus.CONFIRMED,
-    member: User | None = None,
-    staff: User | None = None,
 ) -> Appointment:
-    staff = staff or world.staff
+    """A 30-minute appointment of ``member`` with ``staff`` (same organization), by default
+    confirmed and starting in 5 minutes: its call window is open now."""
+    organization = staff.organization
+    assert organization is not None
     ctype, _ = ConsultationType.objects.get_or_create(
-        organization=world.org, name="Beratung", defaults={"duration_minutes": 30}
+        organization=organization, name="Beratung", defaults={"duration_minutes": 30}
     )
     ctype.staff.add(staff)
     start = timezone.now().replace(microsecond=0) + starts_in
     return Appointment.objects.create(
-        organization=world.org,
+        organization=organization,
         consultation_type=ctype,
-        member=member or world.member,
+        member=member,
         staff=staff,
         start=start,
         end=start + timedelta(minutes=30),
@@ -40,6 +42,17 @@ def call_appointment(
         blocked_end=start + timedelta(minutes=30),
         request_key=uuid.uuid4(),
         status=status,
+    )
+
+
+def call_appointment(
+    world: World,
+    *,
+    starts_in: timedelta = timedelta(minutes=5),
+    status: str = AppointmentStatus.CONFIRMED,
+) -> Appointment:
+    return confirmed_call(
+        member=world.member, staff=world.staff, starts_in=starts_in, status=status
     )
 
 

@@ -129,8 +129,12 @@ def test_compiled_catalogues_match_their_sources(language: str, tmp_path: Path) 
         assert committed.metadata.get(field) == source.metadata.get(field), field
 
 
-@pytest.mark.skipif(shutil.which("xgettext") is None, reason="GNU gettext (xgettext) is missing")
 def test_catalogue_covers_every_string_in_the_code(tmp_path: Path) -> None:
+    if shutil.which("xgettext") is None:
+        # CI installs gettext, so there the check always runs; a developer without it is told.
+        if os.environ.get("CI", "").lower() not in {"", "0", "false", "no"}:
+            pytest.fail("GNU gettext (xgettext) is missing, and CI must run this check")
+        pytest.skip("GNU gettext (xgettext) is missing: install it to check the catalogue")
     committed_po = _po_path("de")
     before = hashlib.sha256(committed_po.read_bytes()).hexdigest()
 
