@@ -9,7 +9,7 @@ from django.conf import settings
 from django.http import Http404
 
 from treffpunkt.accounts.models import User
-from treffpunkt.booking.models import Appointment, AppointmentStatus
+from treffpunkt.booking.models import Appointment
 from treffpunkt.calls.models import CallSession
 
 MEMBER = "member"
@@ -59,18 +59,5 @@ def call_appointment_for(viewer: User, appointment_id: int) -> Appointment:
     return appointment
 
 
-def call_is_possible(appointment: Appointment, now: datetime) -> bool:
-    return appointment.status == AppointmentStatus.CONFIRMED and call_window(appointment).is_open(
-        now
-    )
-
-
 def running_session(appointment_id: int) -> CallSession | None:
     return CallSession.objects.filter(appointment_id=appointment_id, ended_at__isnull=True).first()
-
-
-def calls_of(appointment: Appointment) -> list[CallSession]:
-    """Traffic records of an appointment's calls, newest first (for its two people)."""
-    return list(
-        CallSession.objects.filter(appointment=appointment).prefetch_related("participants")
-    )
