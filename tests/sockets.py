@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from channels.testing.websocket import WebsocketCommunicator
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
@@ -40,3 +41,32 @@ async def receive_json(communicator: WebsocketCommunicator, timeout: float = 2) 
 
 async def send_json(communicator: WebsocketCommunicator, frame: object) -> None:
     await communicator.send_to(text_data=json.dumps(frame))
+
+
+async def cookie_of(user: User) -> str:
+    """``session_cookie`` from async code (it writes the session to the database)."""
+    return await sync_to_async(session_cookie)(user)
+
+
+async def next_of_type(
+    communicator: WebsocketCommunicator, kind: str, *, skip: int = 10
+) -> dict[str, Any]:
+    """The next event of one type, skipping up to ``skip`` others (presence and the like)."""
+    for _ in range(skip):
+        event = await receive_json(communicator)
+        if event["type"] == kind:
+            return dict(event)
+    raise AssertionError(f"no {kind} event")
+
+
+async def refusal_code(path: str, cookie: str | None) -> int | None:
+    """The close code a socket answers with right after the handshake, or None if it stays
+    open."""
+    communicator, connected, code = await open_socket(path, cookie)
+    if not connected:
+        return code
+    output = await communicator.receive_output(timeout=2)
+    if output["type"] == "websocket.close":
+        return int(output["code"])
+    await communicator.disconnect()
+    return None

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from tests.conftest import World
 from tests.sockets import open_socket
+from tests.sockets import refusal_code as socket_refusal_code
 from treffpunkt.accounts.models import User
 from treffpunkt.booking.models import Appointment, AppointmentStatus, ConsultationType
 
@@ -63,13 +64,4 @@ async def join(
 
 
 async def refusal_code(appointment_id: int, cookie: str | None) -> int | None:
-    """The close code the call socket answers with right after the handshake, or None if it
-    stays open."""
-    communicator, connected, code = await join(appointment_id, cookie)
-    if not connected:
-        return code
-    output = await communicator.receive_output(timeout=2)
-    if output["type"] == "websocket.close":
-        return int(output["code"])
-    await communicator.disconnect()
-    return None
+    return await socket_refusal_code(f"/ws/gespraech/{appointment_id}/", cookie)

@@ -18,7 +18,7 @@ from django.test import override_settings
 from tests.calls.conftest import call_appointment, join, refusal_code
 from tests.conftest import World
 from tests.factories import StaffFactory
-from tests.sockets import receive_json, send_json, session_cookie
+from tests.sockets import cookie_of, next_of_type, receive_json, send_json
 from treffpunkt.booking.models import Appointment, AppointmentStatus
 from treffpunkt.calls import services
 from treffpunkt.calls.models import CallParticipation, CallPresence, CallSession, EndReason
@@ -36,25 +36,12 @@ def appointment(world: World) -> Appointment:
     return call_appointment(world)
 
 
-async def cookie_of(user: Any) -> str:
-    return await sync_to_async(session_cookie)(user)
-
-
 async def join_as(user: Any, appointment: Appointment) -> WebsocketCommunicator:
     communicator, connected, code = await join(appointment.pk, await cookie_of(user))
     assert connected, code
     hello = await receive_json(communicator)
     assert hello["type"] == "hello"
     return communicator
-
-
-async def next_of_type(communicator: WebsocketCommunicator, kind: str) -> dict[str, Any]:
-    """The next event of one type, skipping presence updates and the like."""
-    for _ in range(10):
-        event = await receive_json(communicator)
-        if event["type"] == kind:
-            return event
-    raise AssertionError(f"no {kind} event")
 
 
 async def both_in_call(world: World, appointment: Appointment) -> tuple[Any, Any]:

@@ -27,7 +27,6 @@ log = logging.getLogger(__name__)
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_NOT_POSSIBLE = 4403
 CLOSE_NOT_FOUND = 4404
-CLOSE_POLICY = 4408
 CLOSE_REPLACED = 4409
 
 # ICE gathering sends a burst of candidates; far below this, nothing legitimate is slowed.
@@ -99,13 +98,8 @@ class CallConsumer(JsonSocketConsumer):
             await self._broadcast_presence(presence)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if not self._within_rate():
-            await self.close(code=CLOSE_POLICY)
-            return
-        try:
-            frame = frames.parse(text_data)
-        except frames.InvalidFrame as exc:
-            await self._send({"type": "error", "code": "invalid_frame", "detail": str(exc)})
+        frame = await self._checked_frame(text_data, frames.parse)
+        if frame is None:
             return
         kind = frame["type"]
         try:
@@ -221,12 +215,6 @@ class CallConsumer(JsonSocketConsumer):
         await self.close(code=CLOSE_REPLACED)
 
     # --- helpers ------------------------------------------------------------------------------
-
-    async def _refuse(self, code: int) -> None:
-        """Accept, then close with the reason: a handshake refused outright reaches the page
-        as code 1006 only, and the page could not tell "not yours" from "network down"."""
-        await self.accept()
-        await self.close(code=code)
 
     async def _enter_call(self, session_id: int, *, resume: bool) -> None:
         self.session_id = session_id

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
-from collections.abc import Callable
 from typing import Any
+
+from treffpunkt.core import frames as core_frames
+from treffpunkt.core.frames import InvalidFrame, optional, short_text, small_int
+
+__all__ = ["RELAYED", "InvalidFrame", "parse"]
 
 MAX_FRAME_BYTES = 32 * 1024
 MAX_SDP_CHARS = 30_000
@@ -22,30 +25,12 @@ SHA256_BYTES = 32
 MAX_REPORTED_BYTES = 10**13
 PEER_CONNECTION_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
-Check = Callable[[Any], bool]
-
 # Frames the server relays to the other participant, unchanged.
 RELAYED = frozenset({"offer", "answer", "ice", "commit", "pubkey", "restart_ice"})
 
 
-class InvalidFrame(ValueError):
-    pass
-
-
 def _sdp(value: Any) -> bool:
     return isinstance(value, str) and value.startswith("v=0") and len(value) <= MAX_SDP_CHARS
-
-
-def _short_text(limit: int) -> Check:
-    return lambda value: isinstance(value, str) and len(value) <= limit
-
-
-def _optional(check: Check) -> Check:
-    return lambda value: value is None or check(value)
-
-
-def _small_int(limit: int) -> Check:
-    return lambda value: type(value) is int and 0 <= value <= limit
 
 
 def _base64(value: Any) -> bytes | None:
@@ -71,7 +56,7 @@ def _peer_connection_id(value: Any) -> bool:
     return isinstance(value, str) and PEER_CONNECTION_ID.match(value) is not None
 
 
-SCHEMAS: dict[str, dict[str, Check]] = {
+SCHEMAS: core_frames.Schemas = {
     "ping": {},
     "ready": {},
     "hangup": {},
@@ -79,9 +64,9 @@ SCHEMAS: dict[str, dict[str, Check]] = {
     "offer": {"sdp": _sdp},
     "answer": {"sdp": _sdp},
     "ice": {
-        "candidate": _short_text(MAX_CANDIDATE_CHARS),
-        "sdpMid": _optional(_short_text(64)),
-        "sdpMLineIndex": _optional(_small_int(64)),
+        "candidate": short_text(MAX_CANDIDATE_CHARS),
+        "sdpMid": optional(short_text(64)),
+        "sdpMLineIndex": optional(small_int(64)),
     },
     # A hash of the public key and the DTLS fingerprint, sent before the key itself (see
     # docs/security/e2ee.md: it keeps a man in the middle from choosing keys to fit a code).
@@ -89,32 +74,12 @@ SCHEMAS: dict[str, dict[str, Check]] = {
     "pubkey": {"key": _public_key},
     "stats": {
         "pc": _peer_connection_id,
-        "bytes_sent": _small_int(MAX_REPORTED_BYTES),
-        "bytes_received": _small_int(MAX_REPORTED_BYTES),
+        "bytes_sent": small_int(MAX_REPORTED_BYTES),
+        "bytes_received": small_int(MAX_REPORTED_BYTES),
     },
 }
 
 
 def parse(text_data: str | None) -> dict[str, Any]:
     """The frame as a dict, or ``InvalidFrame`` saying what is wrong with it."""
-    if text_data is None:
-        raise InvalidFrame("binary frames are not accepted")
-    if len(text_data.encode()) > MAX_FRAME_BYTES:
-        raise InvalidFrame("frame too large")
-    try:
-        frame = json.loads(text_data)
-    except ValueError as exc:
-        raise InvalidFrame("not JSON") from exc
-    if not isinstance(frame, dict):
-        raise InvalidFrame("not a JSON object")
-    frame_type = frame.get("type")
-    schema = SCHEMAS.get(frame_type) if isinstance(frame_type, str) else None
-    if schema is None:
-        raise InvalidFrame("unknown type")
-    fields = set(frame) - {"type"}
-    if fields != set(schema):
-        raise InvalidFrame("wrong fields")
-    for name, check in schema.items():
-        if not check(frame[name]):
-            raise InvalidFrame(f"invalid {name}")
-    return frame
+    return core_frames.parse(text_data, SCHEMAS, max_bytes=MAX_FRAME_BYTES)

@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from treffpunkt.core import frames
 from treffpunkt.core.realtime import user_group
 
 MAX_FRAME_BYTES = 4096
 MAX_FRAMES_PER_10_SECONDS = 30
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_POLICY = 4408
+EVENT_FRAMES: frames.Schemas = {"ping": {}}
+
+
+def _parse_event_frame(text_data: str | None) -> dict[str, Any]:
+    return frames.parse(text_data, EVENT_FRAMES, max_bytes=MAX_FRAME_BYTES)
 
 
 class JsonSocketConsumer(AsyncWebsocketConsumer):
@@ -25,6 +33,31 @@ class JsonSocketConsumer(AsyncWebsocketConsumer):
         super().__init__(*args, **kwargs)
         self.frame_times: list[float] = []
 
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Channels closes stale database connections before every handler, by a hop onto the
+        one thread that all sync work shares: with many sockets that thread becomes the queue
+        every event waits in. Every database call of these consumers goes through
+        ``database_sync_to_async``, which closes stale connections itself, so the handler runs
+        directly (an event that only forwards JSON never waits for that thread)."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    async def _checked_frame(
+        self, text_data: str | None, parse: Callable[[str | None], dict[str, Any]]
+    ) -> dict[str, Any] | None:
+        """The frame if it passes the rate limit and its schema; otherwise None, after closing
+        the socket (too many frames) or telling the page what was wrong."""
+        if not self._within_rate():
+            await self.close(code=CLOSE_POLICY)
+            return None
+        try:
+            return parse(text_data)
+        except frames.InvalidFrame as exc:
+            await self._send({"type": "error", "code": "invalid_frame", "detail": str(exc)})
+            return None
+
     def _within_rate(self) -> bool:
         now = time.monotonic()
         self.frame_times = [t for t in self.frame_times if now - t < 10] + [now]
@@ -33,44 +66,40 @@ class JsonSocketConsumer(AsyncWebsocketConsumer):
     async def _send(self, event: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(event))
 
+    async def _refuse(self, code: int) -> None:
+        """Accept, then close with the reason: a handshake refused outright reaches the page
+        as code 1006 only, and the page could not tell "not yours" from "network down"."""
+        await self.accept()
+        await self.close(code=code)
+
 
 class UserEventsConsumer(JsonSocketConsumer):
+    joined: list[str]
+
+    def event_groups(self, user: Any) -> list[str]:
+        """The groups whose events this user hears. Features add their own (see messaging)."""
+        return [user_group(user.pk)]
+
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        self.group = user_group(user.pk)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        self.joined = self.event_groups(user)
+        for group in self.joined:
+            await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
-        if hasattr(self, "group"):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        for group in getattr(self, "joined", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if not self._within_rate():
-            await self.close(code=CLOSE_POLICY)
-            return
-        frame = self._parse(text_data)
+        frame = await self._checked_frame(text_data, _parse_event_frame)
         if frame is None:
-            await self._send({"type": "error", "code": "invalid_frame"})
             return
         if frame["type"] == "ping":
             await self._send({"type": "pong"})
 
     async def user_event(self, message: dict[str, Any]) -> None:
         await self._send(message["event"])
-
-    @staticmethod
-    def _parse(text_data: str | None) -> dict[str, Any] | None:
-        """Accept only small JSON objects of a known type."""
-        if text_data is None or len(text_data.encode()) > MAX_FRAME_BYTES:
-            return None
-        try:
-            frame = json.loads(text_data)
-        except ValueError:
-            return None
-        if not isinstance(frame, dict) or frame.get("type") not in {"ping"} or len(frame) != 1:
-            return None
-        return frame
