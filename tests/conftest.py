@@ -31,6 +31,17 @@ from treffpunkt.accounts.models import Organization, TermsKind, User
 from treffpunkt.notifications.services import send_due_mail
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_files_removed_after_the_run() -> Iterator[None]:
+    """Attachments written by tests go to a directory of this run, removed afterwards."""
+    import shutil
+
+    from django.conf import settings
+
+    yield
+    shutil.rmtree(settings.PRIVATE_FILES_DIR, ignore_errors=True)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

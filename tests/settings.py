@@ -14,6 +14,8 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SITE_URL = "http://testserver"
 CALL_TEST_HOOKS = True
+# Attachments of one test run in their own directory (removed at the end of the run).
+PRIVATE_FILES_DIR = VAR_DIR / f"test_private_{os.getpid()}"
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory: live-server tests serve pages from another thread, which must see

@@ -12,6 +12,11 @@ from treffpunkt.booking.tasks import expire_unanswered_requests, send_due_remind
 from treffpunkt.calls.tasks import end_abandoned_calls
 from treffpunkt.core.scheduler import PeriodicJob
 from treffpunkt.core.tasks import prune_scheduler_history
+from treffpunkt.messaging.tasks import (
+    delete_expired_messages,
+    send_member_notices,
+    send_staff_digests,
+)
 from treffpunkt.notifications.tasks import send_due_mail
 
 SCHEDULE: list[PeriodicJob] = [
@@ -38,6 +43,26 @@ SCHEDULE: list[PeriodicJob] = [
         task=end_abandoned_calls,
         every=timedelta(minutes=1),
         description="End calls whose window closed or whose pages all went away.",
+    ),
+    PeriodicJob(
+        name="messaging.send_member_notices",
+        task=send_member_notices,
+        every=timedelta(minutes=1),
+        description="Tell members by mail (without content) that a message waits, once per "
+        "batching window and only if still unread.",
+    ),
+    PeriodicJob(
+        name="messaging.send_staff_digests",
+        task=send_staff_digests,
+        every=timedelta(minutes=1),
+        description="Send the opt-in digest to staff whose inbox has new member messages.",
+    ),
+    PeriodicJob(
+        name="messaging.delete_expired_messages",
+        task=delete_expired_messages,
+        every=timedelta(hours=6),
+        description="Delete messages and files of conversations closed longer ago than the "
+        "organization keeps them.",
     ),
     PeriodicJob(
         name="core.prune_scheduler_history",

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "treffpunkt.notifications",
     "treffpunkt.booking",
     "treffpunkt.calls",
+    "treffpunkt.messaging",
 ]
 
 MIDDLEWARE = [
@@ -100,6 +101,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "treffpunkt.core.context_processors.site",
+                "treffpunkt.messaging.context_processors.unread",
             ],
         },
     },
@@ -151,7 +153,17 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # channels_redis listens with a 5 s blocking read; redis-py's own default read
+                # timeout is also 5 s, so an idle socket's listener died now and then and its
+                # page was dropped. A longer timeout, and a pool large enough for many sockets
+                # closing at once (the default of 100 raised MaxConnectionsError).
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": 30,
+                        "max_connections": env_int("REDIS_MAX_CONNECTIONS", 2000),
+                    }
+                ],
                 "prefix": env_str("CHANNEL_PREFIX", "treffpunkt"),
             },
         }
@@ -276,6 +288,18 @@ if PRODUCTION and (CALL_TEST_HOOKS or CALL_BENCHMARK_PLAIN_MEDIA):
     raise ImproperlyConfigured(
         "CALL_TEST_HOOKS and CALL_BENCHMARK_PLAIN_MEDIA are for tests and benchmarks only"
     )
+
+# --- messages ---------------------------------------------------------------------------------
+# Attachments live here, outside static and media: no web server serves this directory, only
+# the download view after checking who asks. Back it up with the database.
+PRIVATE_FILES_DIR = Path(env_str("PRIVATE_FILES_DIR", str(VAR_DIR / "private")))
+# One notification mail per conversation covers everything written within this window; it goes
+# at the window's end, and not at all if the member read the messages meanwhile (P-MSG-2).
+MESSAGE_NOTICE_WINDOW_MINUTES = env_int("MESSAGE_NOTICE_WINDOW_MINUTES", 15)
+if not 1 <= MESSAGE_NOTICE_WINDOW_MINUTES <= 24 * 60:
+    raise ImproperlyConfigured("MESSAGE_NOTICE_WINDOW_MINUTES must be between 1 and 1440")
+# Messages one person may send per minute (more is refused with a clear message).
+MESSAGES_PER_MINUTE = env_int("MESSAGES_PER_MINUTE", 30)
 
 # --- security ---------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

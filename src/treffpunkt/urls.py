@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("treffpunkt.accounts.urls")),
     path("", include("treffpunkt.booking.urls")),
     path("", include("treffpunkt.calls.urls")),
+    path("", include("treffpunkt.messaging.urls")),
 ]
 
 handler400 = "treffpunkt.core.views.bad_request"

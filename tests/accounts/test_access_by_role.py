@@ -328,8 +328,17 @@ def test_the_table_covers_every_url_name_of_the_project():
     }
     from tests.booking.test_booking_access import BOOKING_URL_NAMES
     from tests.calls.test_call_page import CALL_URL_NAMES
+    from tests.messaging.test_message_access import MESSAGE_URL_NAMES
 
-    assert project - in_table - public_or_elsewhere - BOOKING_URL_NAMES - CALL_URL_NAMES == set()
+    assert (
+        project
+        - in_table
+        - public_or_elsewhere
+        - BOOKING_URL_NAMES
+        - CALL_URL_NAMES
+        - MESSAGE_URL_NAMES
+        == set()
+    )
 
 
 # --- organizations are isolated ----------------------------------------------------------------

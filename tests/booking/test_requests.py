@@ -16,6 +16,7 @@ from treffpunkt.booking.models import Appointment, AppointmentStatus, Consultati
 from treffpunkt.booking.services import SlotTaken
 from treffpunkt.core.errors import DomainError, NotAllowed
 from treffpunkt.core.models import AuditEntry
+from treffpunkt.messaging.models import Conversation
 
 pytestmark = pytest.mark.django_db
 
@@ -73,6 +74,18 @@ def test_request_mail_repeats_the_request_and_says_no_appointment_exists_yet(
     assert "erst" in body and "bestätigt" in body  # no appointment until confirmed
     assert world.member.email not in to_staff[0].body  # staff see a display name only
     assert "Mia Mitglied" in to_staff[0].body
+
+
+def test_a_request_opens_the_appointments_conversation_with_its_staff_member(
+    frozen_clock: Clock, world: World, book: Book
+):
+    appointment = book(TUESDAY_10)
+    conversation = Conversation.objects.get(appointment=appointment)
+    assert (conversation.member, conversation.assigned_to) == (world.member, appointment.staff)
+    assert conversation.organization == world.org and conversation.is_open
+    # The same request sent twice still has one conversation.
+    book(TUESDAY_10, request_key=appointment.request_key)
+    assert Conversation.objects.count() == 1
 
 
 def test_pressing_termin_twice_gives_one_request(

@@ -182,11 +182,14 @@ REQUEST_LOG = pytest.StashKey[tuple[RequestLog, BrowserContext]]()
 
 
 def new_context(
-    browser: Browser, live_app: LiveApp, viewport: ViewportSize
+    browser: Browser, live_app: LiveApp, viewport: ViewportSize, **options: Any
 ) -> tuple[BrowserContext, RequestLog]:
     """A browser context whose relative URLs go to the live app (locale de-DE), with the
-    harness's timeouts, and a log of every request and WebSocket its pages open."""
-    context = browser.new_context(base_url=live_app.url, locale="de-DE", viewport=viewport)
+    harness's timeouts, and a log of every request and WebSocket its pages open. ``options``
+    go to Playwright (e.g. ``java_script_enabled=False``)."""
+    context = browser.new_context(
+        base_url=live_app.url, locale="de-DE", viewport=viewport, **options
+    )
     context.set_default_timeout(10_000)
     context.set_default_navigation_timeout(15_000)
     log = RequestLog()

@@ -71,6 +71,9 @@ def load_demo() -> list[DemoLogin]:
     from treffpunkt.booking.demo import load_booking_demo
 
     load_booking_demo(organization=organization, people=users)
+    from treffpunkt.messaging.demo import load_messaging_demo
+
+    load_messaging_demo(organization=organization, people=users)
     return DEMO_PEOPLE
 
 

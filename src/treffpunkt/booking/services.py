@@ -41,6 +41,7 @@ from treffpunkt.booking.selectors import policy_for, slots_for
 from treffpunkt.core import audit, clock
 from treffpunkt.core.errors import DomainError, NotAllowed
 from treffpunkt.core.realtime import notify_user
+from treffpunkt.messaging.services import open_for_appointment
 from treffpunkt.notifications.services import MailAttachment, queue_mail
 
 ALTERNATIVES_SHOWN = 5
@@ -90,6 +91,7 @@ def request_appointment(
         )
         if not created:
             return appointment
+        open_for_appointment(appointment=appointment)
         audit.record(
             "booking.appointment.requested",
             actor=member,
@@ -286,6 +288,7 @@ def book_for_member(
                 blocked_end=blocked_end,
                 request_key=uuid.uuid4(),
             )
+            open_for_appointment(appointment=appointment)
             _confirm(appointment, actor=actor, now=now)
     except IntegrityError as exc:  # PostgreSQL's exclusion constraint: a race lost
         raise StaffBusy from exc

@@ -27,6 +27,7 @@ from treffpunkt.booking.models import Appointment, AppointmentStatus, Consultati
 from treffpunkt.calls.selectors import call_window, role_in_call
 from treffpunkt.core import clock
 from treffpunkt.core.errors import DomainError, NotAllowed
+from treffpunkt.messaging.models import Conversation
 
 DAYS_PER_PAGE = 7
 
@@ -182,6 +183,7 @@ def appointment_detail(request: HttpRequest, appointment_id: int) -> HttpRespons
             "decline_form": ReasonForm(),
             "AppointmentStatus": AppointmentStatus,
             **_call_context(appointment, viewer, now),
+            "conversation": Conversation.objects.filter(appointment=appointment).first(),
         },
     )
 

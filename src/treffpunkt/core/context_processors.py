@@ -18,6 +18,7 @@ def live_messages() -> dict[str, str]:
         "booking.cancelled": _("An appointment was cancelled – open it"),
         "booking.moved": _("An appointment was moved – open it"),
         "booking.expired": _("A request expired – open it"),
+        "messages.new": _("You have a new message – open it"),
     }
 
 

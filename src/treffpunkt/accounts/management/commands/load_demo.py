@@ -27,4 +27,9 @@ class Command(BaseCommand):
                 "berater1@kasse-nord.example.org in another (or a private window), then open "
                 f"{settings.SITE_URL}/termine/{call.pk}/gespraech/ in both."
             )
+        self.stdout.write(
+            "Messages demo: mitglied1@example.org has unread answers under "
+            f"{settings.SITE_URL}/nachrichten/; the team's inbox is "
+            f"{settings.SITE_URL}/nachrichten/posteingang/ (a question from mitglied2 waits)."
+        )
         self.stdout.write("")

@@ -4,13 +4,30 @@
 const region = document.getElementById("live-notices");
 const messages = region ? JSON.parse(region.dataset.messages || "{}") : {};
 
+// The unread count of messages in the navigation (a badge and its words for screen readers).
+function showUnread(count) {
+  for (const badge of document.querySelectorAll("[data-unread-badge]")) {
+    badge.textContent = String(count);
+    badge.hidden = count === 0;
+  }
+  for (const words of document.querySelectorAll("[data-unread-text]")) {
+    words.textContent = count === 0 ? "" : ` ${words.dataset.template.replace("{count}", count)}`;
+  }
+}
+
 function announce(event) {
+  if (event.type === "unread") {
+    showUnread(event.count);
+    return;
+  }
   const text = messages[event.type];
   if (!text || !region) return;
+  // A new message on the page that shows it needs no notice.
+  if (event.url && event.url === window.location.pathname) return;
   const item = document.createElement("p");
   item.className = "message message-info";
   const link = document.createElement("a");
-  link.href = event.appointment ? `/termine/${event.appointment}/` : window.location.href;
+  link.href = event.url || (event.appointment ? `/termine/${event.appointment}/` : window.location.href);
   link.textContent = text;
   item.append(link);
   region.replaceChildren(item);
