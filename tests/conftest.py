@@ -7,10 +7,11 @@ import asyncio
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
+from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -40,6 +41,38 @@ def _private_files_removed_after_the_run() -> Iterator[None]:
 
     yield
     shutil.rmtree(settings.PRIVATE_FILES_DIR, ignore_errors=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _sync_thread_connection_closed_before_the_database_is_dropped(
+    django_db_setup: None, django_db_blocker: Any
+) -> Iterator[None]:
+    """Async tests run their database work in asgiref's one shared sync thread, whose
+    connection outlives them; PostgreSQL would refuse to drop the test database while it is
+    open (torn down before ``django_db_setup``, which this fixture depends on)."""
+    yield
+    with django_db_blocker.unblock():
+        _close_connections_left_by_the_server_thread()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_channel_layer() -> None:
+    """Each test gets its own channel layer object. The Redis layer binds its receiving to the
+    event loop that received first; every test (and every live server) runs its own loop, and a
+    layer carried over from an earlier test would refuse the new one."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+
+
+@pytest.fixture
+async def sockets_closed_at_the_end() -> AsyncIterator[None]:
+    """For socket tests: close the sockets the test opened on its own loop (see
+    ``tests.sockets.close_opened_sockets``)."""
+    from tests.sockets import close_opened_sockets
+
+    yield
+    await close_opened_sockets()
 
 
 def free_port() -> int:

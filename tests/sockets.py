@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -13,6 +14,9 @@ from django.contrib.sessions.backends.db import SessionStore
 
 from treffpunkt.accounts.models import User
 from treffpunkt.asgi import application
+
+# Every socket a test opens, so that it can be closed on the test's own event loop (see below).
+_OPENED: list[WebsocketCommunicator] = []
 
 
 def session_cookie(user: User) -> str:
@@ -31,8 +35,21 @@ async def open_socket(
     if cookie:
         headers.append((b"cookie", cookie.encode()))
     communicator = WebsocketCommunicator(application, path, headers=headers)
+    _OPENED.append(communicator)
     connected, code = await communicator.connect()
     return communicator, connected, code
+
+
+async def close_opened_sockets() -> None:
+    """Close every socket opened since the last call, on the calling (the test's) event loop,
+    and let each consumer end. A consumer left running when its loop stops never finishes its
+    pending work: an after-commit send leaves the one shared sync thread waiting for good, and a
+    receive on the Redis channel layer stays registered to the dead loop, so the next test's
+    consumers are refused ("Two event loops are trying to receive() on one channel layer")."""
+    while _OPENED:
+        communicator = _OPENED.pop()
+        with contextlib.suppress(Exception):
+            await communicator.disconnect(timeout=5)
 
 
 async def receive_json(communicator: WebsocketCommunicator, timeout: float = 2) -> Any:
@@ -66,7 +83,8 @@ async def refusal_code(path: str, cookie: str | None) -> int | None:
     if not connected:
         return code
     output = await communicator.receive_output(timeout=2)
+    # The consumer runs on after closing until the client's disconnect reaches it.
+    await communicator.disconnect()
     if output["type"] == "websocket.close":
         return int(output["code"])
-    await communicator.disconnect()
     return None

@@ -153,14 +153,14 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                # channels_redis listens with a 5 s blocking read; redis-py's own default read
-                # timeout is also 5 s, so an idle socket's listener died now and then and its
-                # page was dropped. A longer timeout, and a pool large enough for many sockets
-                # closing at once (the default of 100 raised MaxConnectionsError).
+                # A pool large enough for many sockets closing at once (the default of 100
+                # raised MaxConnectionsError). No socket_timeout: channels_redis listens with a
+                # 5 s blocking read of its own, and with a client read timeout set, a socket
+                # closed while its listener was still connecting left that listener hanging
+                # for good (redis-py 7.4, Python 3.11).
                 "hosts": [
                     {
                         "address": REDIS_URL,
-                        "socket_timeout": 30,
                         "max_connections": env_int("REDIS_MAX_CONNECTIONS", 2000),
                     }
                 ],

@@ -25,7 +25,10 @@ from treffpunkt.calls.models import CallParticipation, CallPresence, CallSession
 from treffpunkt.calls.selectors import call_window
 from treffpunkt.core.models import AuditEntry
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("sockets_closed_at_the_end"),
+]
 
 OFFER = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
 PUBLIC_KEY = base64.b64encode(b"\x04" + bytes(64)).decode()

@@ -13,7 +13,10 @@ from tests.sockets import open_socket, session_cookie
 from treffpunkt.asgi import application
 from treffpunkt.core.realtime import notify_user
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("sockets_closed_at_the_end"),
+]
 
 
 async def _connect(cookie: str | None) -> tuple[WebsocketCommunicator, bool, int | None]:

@@ -3,9 +3,7 @@ connect, every event it sends, every frame it takes, and the frames it refuses."
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -35,21 +33,10 @@ from treffpunkt.messaging.models import (
     Status,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-OPEN_SOCKETS: list[WebsocketCommunicator] = []
-
-
-@pytest.fixture(autouse=True)
-async def _sockets_closed_at_the_end() -> AsyncIterator[None]:
-    """Close every socket a test opened, on the test's own event loop. A consumer may still be
-    sending the events of its last message (after commit); a test that ends before would stop
-    the loop under it and leave the one shared sync thread waiting for good."""
-    yield
-    while OPEN_SOCKETS:
-        with contextlib.suppress(Exception):
-            await OPEN_SOCKETS.pop().disconnect(timeout=5)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("sockets_closed_at_the_end"),
+]
 
 
 @pytest.fixture
@@ -68,7 +55,6 @@ def path_of(conversation: Conversation | int) -> str:
 async def connect_as(user: User, conversation: Conversation) -> tuple[WebsocketCommunicator, Any]:
     communicator, connected, code = await open_socket(path_of(conversation), await cookie_of(user))
     assert connected, code
-    OPEN_SOCKETS.append(communicator)
     hello = await receive_json(communicator)
     assert hello["type"] == "hello"
     return communicator, hello
@@ -78,7 +64,6 @@ async def events_stream(user: User, *, expect_count: int | None = None) -> Webso
     """The user's event stream, after the count it sends on connecting (checked if given)."""
     communicator, connected, code = await open_socket("/ws/ereignisse/", await cookie_of(user))
     assert connected, code
-    OPEN_SOCKETS.append(communicator)
     first = await receive_json(communicator, timeout=3)
     assert first["type"] == "unread"
     if expect_count is not None:

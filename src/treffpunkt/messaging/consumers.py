@@ -181,7 +181,12 @@ class EventsConsumer(UserEventsConsumer):
             delay = RECOUNT_DELAY_SECONDS
             self.recount_wanted = False
             count = await database_sync_to_async(unread_count)(self.scope["user"])
-            await self._send({"type": "unread", "count": count})
+            try:
+                await self._send({"type": "unread", "count": count})
+            except OSError:
+                # The page went away while counting (uvicorn's ClientDisconnected); its
+                # disconnect is on the way and ends this consumer.
+                return
 
     async def disconnect(self, code: int) -> None:
         if self.recount is not None:
