@@ -3,11 +3,19 @@ leaves only after commit, so nobody hears of a change that rolled back."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
+
+GroupSend = tuple[str, dict[str, Any]]
+
+# Set while a consumer's own database work runs in the worker thread (``sends_collected``).
+_collected: ContextVar[list[GroupSend] | None] = ContextVar("treffpunkt_sends", default=None)
 
 
 def user_group(user_id: int) -> str:
@@ -18,11 +26,41 @@ def send_to_group_after_commit(group: str, message: dict[str, Any]) -> None:
     """``message["type"]`` names the consumer handler that receives it."""
 
     def send() -> None:
+        collected = _collected.get()
+        if collected is not None:
+            collected.append((group, message))
+            return
         layer = get_channel_layer()
         if layer is not None:
             async_to_sync(layer.group_send)(group, message)
 
     transaction.on_commit(send)
+
+
+@contextmanager
+def sends_collected() -> Iterator[list[GroupSend]]:
+    """Inside, the group sends that become due on commit are collected instead of sent, for the
+    consumer on whose behalf the code runs to send them on its event loop (``send_all``).
+
+    Channels runs all of a process's database work in one worker thread. Sending from there
+    means waiting for the event loop, which is busy with every open socket, once per event:
+    the thread, and the queue of work behind it, stands still meanwhile. Collected, the thread
+    is free as soon as the transaction is committed."""
+    collected: list[GroupSend] = []
+    token = _collected.set(collected)
+    try:
+        yield collected
+    finally:
+        _collected.reset(token)
+
+
+async def send_all(sends: list[GroupSend]) -> None:
+    """Send collected group messages, in the order they became due."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    for group, message in sends:
+        await layer.group_send(group, message)
 
 
 def notify_user(user_id: int, event: dict[str, Any]) -> None:

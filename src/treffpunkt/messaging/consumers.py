@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from treffpunkt.accounts.models import User
 from treffpunkt.core.consumers import JsonSocketConsumer, UserEventsConsumer
 from treffpunkt.core.errors import DomainError, NotAllowed
+from treffpunkt.core.realtime import GroupSend, send_all, sends_collected
 from treffpunkt.messaging import frames, services
 from treffpunkt.messaging.models import Conversation, Message
 from treffpunkt.messaging.realtime import conversation_group, message_event, team_group
@@ -102,34 +103,44 @@ class ConversationConsumer(JsonSocketConsumer):
         await self._send({"type": "pong"})
 
     async def _post(self, text: str, ref: str) -> None:
-        def post() -> services.Posted:
+        def post() -> tuple[services.Posted, list[GroupSend]]:
             # The socket may have been open for hours: a person who left the team (or was
             # deactivated) meanwhile must not write with the rights they had at connect.
             self.user.refresh_from_db(fields=["is_active", "role", "organization"])
             # Refusals are shown to the person as they are: in their own language.
-            with translation.override(self.user.preferred_language or settings.LANGUAGE_CODE):
+            with (
+                translation.override(self.user.preferred_language or settings.LANGUAGE_CODE),
+                sends_collected() as sends,
+            ):
                 try:
-                    return services.post_message(
+                    posted = services.post_message(
                         author=self.user, conversation=self.conversation, text=text
                     )
                 except NotAllowed as exc:
                     raise NotAllowed(_("You can no longer write in this conversation.")) from exc
+            return posted, sends
 
         try:
-            posted = await database_sync_to_async(post)()
+            # Not in Channels' one shared worker thread: posting is most of a busy process's
+            # database work and mostly waits for round trips, so several posts run at once
+            # (posts to one conversation still queue on its row lock).
+            posted, sends = await database_sync_to_async(post, thread_sensitive=False)()
         except DomainError as exc:
             await self._send(
                 {"type": "error", "code": exc.code, "message": str(exc.message), "ref": ref}
             )
             return
         await self._send({"type": "sent", "ref": ref, "id": posted.message.pk})
+        await send_all(sends)
 
     async def _mark_read(self, up_to: int) -> None:
-        def mark() -> None:
+        def mark() -> list[GroupSend]:
             self.conversation.refresh_from_db()
-            services.mark_read(user=self.user, conversation=self.conversation, up_to=up_to)
+            with sends_collected() as sends:
+                services.mark_read(user=self.user, conversation=self.conversation, up_to=up_to)
+            return sends
 
-        await database_sync_to_async(mark)()
+        await send_all(await database_sync_to_async(mark)())
 
     async def _send_missed(self, after: int) -> None:
         def missed() -> list[dict[str, Any]]:

@@ -78,13 +78,18 @@ function addMessage(event) {
   if (document.getElementById(`nachricht-${event.id}`)) return;
   document.getElementById("no-messages")?.remove();
   const nearBottom = window.innerHeight + window.scrollY >= document.body.scrollHeight - 200;
-  list.append(renderMessage(event));
+  // Messages of one conversation are numbered in the order they were written; one that arrives
+  // late (two posts finishing at once) still goes to its place.
+  const later = [...list.querySelectorAll("[data-id]")].find((item) => Number(item.dataset.id) > event.id);
+  const rendered = renderMessage(event);
+  if (later) later.before(rendered);
+  else list.append(rendered);
   lastId = Math.max(lastId, event.id);
   if (event.author_id !== data.user) {
     announce(strings.new_message.replace("%(name)s", event.author));
     markRead();
   }
-  if (nearBottom || event.author_id === data.user) list.lastElementChild.scrollIntoView({ block: "nearest" });
+  if (nearBottom || event.author_id === data.user) rendered.scrollIntoView({ block: "nearest" });
 }
 
 function showRead(upTo) {
