@@ -537,6 +537,9 @@ class Server:
             "--no-server-header",
             "--log-level",
             "warning",
+            # As `manage.py serve` runs it (see there).
+            "--ws-per-message-deflate",
+            "false",
         ]
         note(f"starting uvicorn, {self.workers} workers, on {self.origin}")
         with self.log_path.open("wb") as log:

@@ -221,6 +221,7 @@ def live_app(transactional_db: None, settings: SettingsWrapper) -> Iterator[Live
         lifespan="off",
         log_level="warning",
         ws="websockets-sansio",
+        ws_per_message_deflate=False,  # as ``manage.py serve`` runs it
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)

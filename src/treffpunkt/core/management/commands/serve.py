@@ -51,6 +51,11 @@ class Command(BaseCommand):
                     "--no-server-header",
                     "--lifespan",
                     "off",
+                    # Events are a few hundred bytes of JSON: compressing them saves little
+                    # and costs each socket a zlib context (half its memory) and every frame
+                    # CPU on the event loop (bench/README.md, 6 to 8).
+                    "--ws-per-message-deflate",
+                    "false",
                 ],
                 check=False,
             )
