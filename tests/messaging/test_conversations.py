@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 from django.utils import timezone
+from pytest_django.fixtures import Settings as SettingsWrapper
 
 from tests.calls.conftest import confirmed_call
 from tests.conftest import World, client_for
@@ -76,7 +77,7 @@ def test_members_start_questions_only_on_topics_their_organization_offers(
     with pytest.raises(DomainError):
         services.start_inquiry(member=world.member, topic=topic, text="Hallo")
     with pytest.raises(NotAllowed):
-        services.start_inquiry(member=world.staff, topic=topic, text="Hallo")  # type: ignore[arg-type]
+        services.start_inquiry(member=world.staff, topic=topic, text="Hallo")
     assert not Conversation.objects.exists()
 
 
@@ -285,9 +286,9 @@ def test_control_characters_are_dropped_and_line_breaks_kept(world: World, inqui
 
 
 def test_too_many_messages_too_fast_over_the_form_are_refused(
-    world: World, inquiry: Conversation, settings: object
+    world: World, inquiry: Conversation, settings: SettingsWrapper
 ):
-    settings.MESSAGES_PER_MINUTE = 2  # type: ignore[attr-defined]
+    settings.MESSAGES_PER_MINUTE = 2
     assert post_text(world.member, inquiry, "zwei")[0] == 302
     status, html = post_text(world.member, inquiry, "drei")
     assert status == 400

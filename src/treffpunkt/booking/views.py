@@ -26,6 +26,7 @@ from treffpunkt.booking.forms import CancelForm, ChooseSlotForm, ReasonForm, Req
 from treffpunkt.booking.models import Appointment, AppointmentStatus, ConsultationType
 from treffpunkt.calls.selectors import call_window, role_in_call
 from treffpunkt.core import clock
+from treffpunkt.core.actions import run_action
 from treffpunkt.core.errors import DomainError, NotAllowed
 from treffpunkt.messaging.models import Conversation
 
@@ -207,15 +208,12 @@ def _act(
     action: Callable[[], Appointment],
     success: str,
 ) -> HttpResponse:
-    try:
-        action()
-    except NotAllowed as exc:
-        raise Http404 from exc
-    except DomainError as exc:
-        messages.error(request, str(exc.message))
-    else:
-        messages.success(request, success)
-    return redirect("booking:appointment", appointment_id=appointment_id)
+    return run_action(
+        request,
+        action,
+        success=success,
+        back_to=reverse("booking:appointment", args=[appointment_id]),
+    )
 
 
 @team_required

@@ -22,7 +22,8 @@ from treffpunkt.accounts.permissions import (
     team_required,
 )
 from treffpunkt.accounts.selectors import team_for
-from treffpunkt.core.errors import DomainError, NotAllowed
+from treffpunkt.core.actions import run_action
+from treffpunkt.core.errors import DomainError
 from treffpunkt.messaging import files, selectors, services
 from treffpunkt.messaging.forms import (
     AssignForm,
@@ -185,62 +186,45 @@ def _page_strings() -> dict[str, str]:
     }
 
 
-def _team_action(
-    request: HttpRequest, conversation_id: int, action: Any, success: str
-) -> HttpResponse:
-    conversation = _conversation_or_404(request, conversation_id)
-    try:
-        action(conversation)
-    except NotAllowed as exc:
-        raise Http404 from exc
-    except DomainError as exc:
-        messages.error(request, str(exc.message))
-    else:
-        messages.success(request, success)
-    return redirect(conversation.get_absolute_url())
-
-
 @team_required
 @require_POST
 def assign(request: HttpRequest, conversation_id: int) -> HttpResponse:
     user = _user(request)
-    _conversation_or_404(request, conversation_id)  # another organization's: not found
+    conversation = _conversation_or_404(request, conversation_id)  # another org's: not found
     form = AssignForm(request.POST, team=team_for(user))
     if not form.is_valid():
         messages.error(request, _("Please choose someone from your organization's team."))
-        return redirect("messaging:conversation", conversation_id=conversation_id)
-    staff = form.cleaned_data["staff"]
-    if request.POST.get("to_me"):
-        staff = user
-    return _team_action(
+        return redirect(conversation.get_absolute_url())
+    staff = user if request.POST.get("to_me") else form.cleaned_data["staff"]
+    return run_action(
         request,
-        conversation_id,
-        lambda c: services.assign(actor=user, conversation=c, staff=staff),
-        _("The assignment was saved."),
+        lambda: services.assign(actor=user, conversation=conversation, staff=staff),
+        success=_("The assignment was saved."),
+        back_to=conversation.get_absolute_url(),
     )
 
 
 @team_required
 @require_POST
 def close(request: HttpRequest, conversation_id: int) -> HttpResponse:
-    user = _user(request)
-    return _team_action(
+    conversation = _conversation_or_404(request, conversation_id)
+    return run_action(
         request,
-        conversation_id,
-        lambda c: services.close(actor=user, conversation=c),
-        _("The conversation was closed."),
+        lambda: services.close(actor=_user(request), conversation=conversation),
+        success=_("The conversation was closed."),
+        back_to=conversation.get_absolute_url(),
     )
 
 
 @team_required
 @require_POST
 def reopen(request: HttpRequest, conversation_id: int) -> HttpResponse:
-    user = _user(request)
-    return _team_action(
+    conversation = _conversation_or_404(request, conversation_id)
+    return run_action(
         request,
-        conversation_id,
-        lambda c: services.reopen(actor=user, conversation=c),
-        _("The conversation was opened again."),
+        lambda: services.reopen(actor=_user(request), conversation=conversation),
+        success=_("The conversation was opened again."),
+        back_to=conversation.get_absolute_url(),
     )
 
 
