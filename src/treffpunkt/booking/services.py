@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -39,12 +40,32 @@ from treffpunkt.booking.models import (
 )
 from treffpunkt.booking.selectors import policy_for, slots_for
 from treffpunkt.core import audit, clock
+from treffpunkt.core.contention import take_turns, write_against_rivals
 from treffpunkt.core.errors import DomainError, NotAllowed
 from treffpunkt.core.realtime import notify_user
 from treffpunkt.messaging.services import open_for_appointment
 from treffpunkt.notifications.services import MailAttachment, queue_mail
 
 ALTERNATIVES_SHOWN = 5
+# Writers of one staff member's calendar take turns (see core.contention): no two transactions
+# insert or move holds of the same staff member at once, so they never deadlock inside the
+# exclusion constraint, and the check before each write sees every committed rival.
+CALENDAR = "booking.calendar"
+
+
+def _overlaps_a_hold(
+    staff_id: int, *, start: datetime, end: datetime, ignore_appointment_id: int | None = None
+) -> bool:
+    """Does any holding appointment of the staff member overlap [start, end) (buffers included)?"""
+    holds = Appointment.objects.filter(
+        staff_id=staff_id,
+        status__in=HOLDING_STATUSES,
+        blocked_start__lt=end,
+        blocked_end__gt=start,
+    )
+    if ignore_appointment_id is not None:
+        holds = holds.exclude(pk=ignore_appointment_id)
+    return holds.exists()
 
 
 class SlotTaken(DomainError):
@@ -212,22 +233,33 @@ def _hold_slot(
     expires_at = min(
         now + timedelta(hours=policy.answer_within_hours), slot.start - ctype.min_notice
     )
-    for staff_id in _least_busy_first(slot):
+    blocked_start = slot.start - ctype.buffer_before
+    blocked_end = slot.end + ctype.buffer_after
+    candidates = _least_busy_first(slot)
+    take_turns(CALENDAR, candidates)
+    earlier = Appointment.objects.filter(member=member, request_key=key).first()
+    if earlier is not None:
+        return earlier, False  # the same form, sent twice at the same moment
+    for staff_id in candidates:
+        if _overlaps_a_hold(staff_id, start=blocked_start, end=blocked_end):
+            continue  # someone else got this staff member's time a moment ago
         try:
-            with transaction.atomic():
-                created = Appointment.objects.create(
+            created = write_against_rivals(
+                partial(
+                    Appointment.objects.create,
                     organization=ctype.organization,
                     consultation_type=ctype,
                     member=member,
                     staff_id=staff_id,
                     start=slot.start,
                     end=slot.end,
-                    blocked_start=slot.start - ctype.buffer_before,
-                    blocked_end=slot.end + ctype.buffer_after,
+                    blocked_start=blocked_start,
+                    blocked_end=blocked_end,
                     request_key=key,
                     member_note=note.strip(),
                     expires_at=max(expires_at, now),
                 )
+            )
             return created, True
         except IntegrityError:
             earlier = Appointment.objects.filter(member=member, request_key=key).first()
@@ -268,30 +300,29 @@ def book_for_member(
     end = start + consultation_type.duration
     blocked_start = start - consultation_type.buffer_before
     blocked_end = end + consultation_type.buffer_after
-    try:
-        with transaction.atomic():
-            if Appointment.objects.filter(
-                staff=staff,
-                status__in=HOLDING_STATUSES,
-                blocked_start__lt=blocked_end,
-                blocked_end__gt=blocked_start,
-            ).exists():
-                raise StaffBusy
-            appointment = Appointment.objects.create(
-                organization=organization,
-                consultation_type=consultation_type,
-                member=member,
-                staff=staff,
-                start=start,
-                end=end,
-                blocked_start=blocked_start,
-                blocked_end=blocked_end,
-                request_key=uuid.uuid4(),
+    with transaction.atomic():
+        take_turns(CALENDAR, [staff.pk])
+        if _overlaps_a_hold(staff.pk, start=blocked_start, end=blocked_end):
+            raise StaffBusy
+        try:
+            appointment = write_against_rivals(
+                partial(
+                    Appointment.objects.create,
+                    organization=organization,
+                    consultation_type=consultation_type,
+                    member=member,
+                    staff=staff,
+                    start=start,
+                    end=end,
+                    blocked_start=blocked_start,
+                    blocked_end=blocked_end,
+                    request_key=uuid.uuid4(),
+                )
             )
-            open_for_appointment(appointment=appointment)
-            _confirm(appointment, actor=actor, now=now)
-    except IntegrityError as exc:  # PostgreSQL's exclusion constraint: a race lost
-        raise StaffBusy from exc
+        except IntegrityError as exc:  # PostgreSQL's exclusion constraint: a race lost
+            raise StaffBusy from exc
+        open_for_appointment(appointment=appointment)
+        _confirm(appointment, actor=actor, now=now)
     return appointment
 
 
@@ -555,6 +586,7 @@ def move_appointment(*, actor: User, appointment_id: int, start: datetime) -> Ap
 
 def _move_to(appointment: Appointment, *, start: datetime, now: datetime) -> None:
     ctype = appointment.consultation_type
+    take_turns(CALENDAR, [appointment.staff_id])
     slot = _free_slot_at(
         ctype,
         start,
@@ -567,8 +599,11 @@ def _move_to(appointment: Appointment, *, start: datetime, now: datetime) -> Non
     appointment.blocked_start = slot.start - ctype.buffer_before
     appointment.blocked_end = slot.end + ctype.buffer_after
     try:
-        with transaction.atomic():
-            appointment.save(update_fields=["start", "end", "blocked_start", "blocked_end"])
+        write_against_rivals(
+            partial(
+                appointment.save, update_fields=["start", "end", "blocked_start", "blocked_end"]
+            )
+        )
     except IntegrityError as exc:
         raise SlotTaken(alternatives=_alternatives(ctype, after=start, now=now)) from exc
 
@@ -828,12 +863,15 @@ def _ics(appointment: Appointment, *, method: str, for_member: bool) -> MailAtta
     ctype = appointment.consultation_type
     if for_member:
         summary = f"{ctype.name} – {appointment.organization.name}"
-        attendee_email: str | None = appointment.member.email
+        attendee_email = appointment.member.email
         attendee_name = appointment.member.display_name
     else:
+        # RFC 5546 wants an ATTENDEE in every REQUEST and CANCEL. The staff member's copy names
+        # the staff member (the recipient); the member appears by display name in the summary
+        # only: a staff member's calendar never holds a member's address.
         summary = f"{ctype.name} – {appointment.member.display_name}"
-        attendee_email = None  # a staff member's calendar never holds a member's address
-        attendee_name = appointment.member.display_name
+        attendee_email = appointment.staff.email
+        attendee_name = appointment.staff.display_name
     content = build_ics(
         appointment,
         method=method,
