@@ -31,7 +31,7 @@ def build_ics(
     method: str,
     summary: str,
     description: str,
-    attendee_email: str | None,
+    attendee_email: str,
     attendee_name: str,
     stamp: datetime | None = None,
 ) -> str:
@@ -52,13 +52,12 @@ def build_ics(
     organizer = vCalAddress(f"mailto:{organizer_address()}")
     organizer.params["cn"] = vText(appointment.organization.name)
     event.add("organizer", organizer)
-    if attendee_email:
-        # Only ever the recipient's own address: a staff member's file names no member address.
-        attendee = vCalAddress(f"mailto:{attendee_email}")
-        attendee.params["cn"] = vText(attendee_name)
-        attendee.params["role"] = vText("REQ-PARTICIPANT")
-        attendee.params["partstat"] = vText("ACCEPTED")
-        event.add("attendee", attendee)
+    # Only ever the recipient's own address: a staff member's file names no member address.
+    attendee = vCalAddress(f"mailto:{attendee_email}")
+    attendee.params["cn"] = vText(attendee_name)
+    attendee.params["role"] = vText("REQ-PARTICIPANT")
+    attendee.params["partstat"] = vText("ACCEPTED")
+    event.add("attendee", attendee)
     calendar.add_component(event)
     ical: bytes = calendar.to_ical()
     return ical.decode()
