@@ -56,6 +56,22 @@ def _sync_thread_connection_closed_before_the_database_is_dropped(
 
 
 @pytest.fixture(autouse=True)
+def _no_page_uses_an_id_twice() -> Iterator[None]:
+    """Fail the test when any HTML page it received had an id twice (tests/html_checks.py)."""
+    from tests.html_checks import FOUND
+
+    FOUND.clear()
+    yield
+    found, FOUND[:] = list(FOUND), []
+    if found:
+        pytest.fail(
+            "Pages had an id more than once (labels and descriptions break):\n  "
+            + "\n  ".join(found),
+            pytrace=False,
+        )
+
+
+@pytest.fixture(autouse=True)
 def _fresh_channel_layer() -> None:
     """Each test gets its own channel layer object. The Redis layer binds its receiving to the
     event loop that received first; every test (and every live server) runs its own loop, and a

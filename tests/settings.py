@@ -21,3 +21,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory: live-server tests serve pages from another thread, which must see
     # the same database. The process id keeps two test runs on one checkout apart.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test_treffpunkt_{os.getpid()}.sqlite3")}
+
+# Every HTML page the suite receives is checked for ids used twice (tests/html_checks.py).
+MIDDLEWARE = ["tests.html_checks.DuplicateIdWatch", *MIDDLEWARE]  # noqa: F405

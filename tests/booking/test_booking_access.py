@@ -126,7 +126,7 @@ ACTIONS = [
             other_admin=NOT_FOUND,
         ),
         method="post",
-        data={"reason": "Keine Zeit"},
+        data={"decline-reason": "Keine Zeit"},
     ),
     Action(
         "propose",
@@ -143,7 +143,7 @@ ACTIONS = [
             org_admin=SAME_ORG_TEAM_AFTER,
         ),
         method="post",
-        data={"reason": "Bitte neu buchen"},
+        data={"cancel-reason": "Bitte neu buchen"},
     ),
     Action(
         "move",

@@ -64,10 +64,10 @@ def test_staff_decline_with_a_reason_frees_the_slot_and_tells_the_member(
     appointment = book(TUESDAY_10)
     drain()
     client = client_for(world.staff)
-    client.post(f"/termine/{appointment.pk}/ablehnen/", {"reason": ""})
+    client.post(f"/termine/{appointment.pk}/ablehnen/", {"decline-reason": ""})
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.REQUESTED  # no reason, no decline
-    client.post(f"/termine/{appointment.pk}/ablehnen/", {"reason": "Urlaub"})
+    client.post(f"/termine/{appointment.pk}/ablehnen/", {"decline-reason": "Urlaub"})
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.DECLINED
     [message] = mails_to(world.member.email)
@@ -155,7 +155,7 @@ def test_member_cancels_and_both_calendars_get_a_cancel_with_the_same_uid(
     frozen_clock: Clock, world: World, book: Book
 ):
     appointment = _confirmed(book, world, start=berlin(2027, 3, 25, 10, 0))
-    client_for(world.member).post(f"/termine/{appointment.pk}/absagen/", {"reason": ""})
+    client_for(world.member).post(f"/termine/{appointment.pk}/absagen/", {"cancel-reason": ""})
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.CANCELLED
     for address in (world.member.email, world.staff.email):
@@ -260,7 +260,8 @@ def test_others_cannot_see_or_change_an_appointment(
     assert client.get(f"/termine/{appointment.pk}/").status_code in (403, 404)
     for action in ("absagen", "bestaetigen", "ablehnen"):
         assert client.post(
-            f"/termine/{appointment.pk}/{action}/", {"reason": "x y z"}
+            f"/termine/{appointment.pk}/{action}/",
+            {"decline-reason": "x y z", "cancel-reason": "x y z"},
         ).status_code in (
             302,
             403,

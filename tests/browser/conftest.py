@@ -7,8 +7,12 @@ Fixtures:
                 defining its own ``viewport`` fixture, a single test with
                 ``@pytest.mark.parametrize("viewport", [PHONE], ids=["phone"])``.
   ``page``      a new browser context and page per test (locale de-DE), whose relative URLs go to
-                the ``live_app``. Every request is recorded; the test fails when a page asks any
-                host but 127.0.0.1/localhost (pages must not talk to third parties).
+                the ``live_app``.
+
+Every context made by ``new_context`` (the ``page`` fixture's and any a test opens itself) is
+watched: the test fails when a page asks any host but 127.0.0.1/localhost (pages must not talk to
+third parties), or when a page has an id twice in any state the test reaches (checked at load
+and after every change of the document).
 
 Helpers: ``assert_accessible(page)`` runs axe-core on the current page and fails on serious or
 critical violations.
@@ -160,12 +164,56 @@ def outside_browser_loop() -> Iterator[None]:
 # --- pages and the requests they make ---------------------------------------------------------
 
 
+# Every page of every context watches its own document for ids used twice, at load and after
+# each change (a form shown by script, a message added live), and reports them on the console.
+# Two elements with one id break labels and descriptions: a field loses its accessible name, or
+# is announced twice (WCAG 4.1.1/1.3.1). Added as an init script, so it runs before the page's
+# own scripts and outside its Content-Security-Policy.
+DUPLICATE_IDS_MARK = "treffpunkt:duplicate-ids"
+DUPLICATE_ID_WATCH = """
+(() => {
+  if (window.top !== window) return;
+  const reported = new Set();
+  const check = () => {
+    const seen = new Map();
+    for (const element of document.querySelectorAll("[id]")) {
+      seen.set(element.id, (seen.get(element.id) || 0) + 1);
+    }
+    const twice = [...seen].filter(([, n]) => n > 1).map(([id]) => id).sort();
+    const key = location.pathname + location.search + " " + twice.join(" ");
+    if (twice.length && !reported.has(key)) {
+      reported.add(key);
+      console.error("%MARK% " + location.pathname + location.search + ": " + twice.join(", "));
+    }
+  };
+  let pending = null;
+  const later = () => {
+    if (pending === null) pending = setTimeout(() => { pending = null; check(); }, 20);
+  };
+  document.addEventListener("DOMContentLoaded", () => {
+    check();
+    new MutationObserver(later).observe(document.documentElement, {
+      subtree: true, childList: true, attributes: true, attributeFilter: ["id"],
+    });
+  });
+})();
+""".replace("%MARK%", DUPLICATE_IDS_MARK)
+
+
 @dataclass
 class RequestLog:
+    """What the pages of one browser context did: every URL they asked for, and every page
+    (with its state) that had an id twice."""
+
     urls: list[str] = field(default_factory=list)
+    duplicate_ids: list[str] = field(default_factory=list)
 
     def record(self, url: str) -> None:
         self.urls.append(url)
+
+    def record_console(self, text: str) -> None:
+        if text.startswith(DUPLICATE_IDS_MARK):
+            self.duplicate_ids.append(text.removeprefix(DUPLICATE_IDS_MARK).strip())
 
     def foreign(self) -> list[str]:
         found = []
@@ -178,7 +226,8 @@ class RequestLog:
         return found
 
 
-REQUEST_LOG = pytest.StashKey[tuple[RequestLog, BrowserContext]]()
+# The contexts the running test opened, with their logs: checked when the test ends.
+_CONTEXTS_OF_THIS_TEST: list[tuple[RequestLog, BrowserContext]] = []
 
 
 def new_context(
@@ -196,6 +245,9 @@ def new_context(
     context.on("request", lambda req: log.record(req.url))
     # "page" also fires for the page made below, and for popups.
     context.on("page", lambda new_page: new_page.on("websocket", lambda ws: log.record(ws.url)))
+    context.on("console", lambda message: log.record_console(message.text))
+    context.add_init_script(DUPLICATE_ID_WATCH)
+    _CONTEXTS_OF_THIS_TEST.append((log, context))
     return context, log
 
 
@@ -205,9 +257,7 @@ def viewport() -> ViewportSize:
 
 
 @pytest.fixture
-def page(
-    request: pytest.FixtureRequest, live_app: LiveApp, browser: Browser, viewport: ViewportSize
-) -> Iterator[Page]:
+def page(live_app: LiveApp, browser: Browser, viewport: ViewportSize) -> Iterator[Page]:
     # The live app comes first in the arguments, so it is torn down (database flush) after the
     # browser let go of the thread.
     #
@@ -216,8 +266,7 @@ def page(
     # works: axe-playwright-python injects it with page.evaluate(), which DevTools runs outside
     # the page's CSP (page.add_script_tag(content=...) would be refused: inline script). Should a
     # future axe need more, bypass_csp=True on this context is acceptable for the harness only.
-    context, log = new_context(browser, live_app, viewport)
-    request.node.stash[REQUEST_LOG] = (log, context)
+    context, _ = new_context(browser, live_app, viewport)
     browser_page = context.new_page()
     try:
         yield browser_page
@@ -227,23 +276,34 @@ def page(
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
-    """After a browser test passed, fail it if any of its pages asked a foreign host."""
-    result = yield
-    entry = item.stash.get(REQUEST_LOG, None)
-    if entry is not None:
-        log, context = entry
-        for open_page in context.pages:
-            # A round trip delivers the request events Chromium has not reported yet.
-            # A closed or navigating page has nothing more to say.
-            with suppress(Exception):
-                open_page.evaluate("0")
-        foreign = log.foreign()
-        if foreign:
-            pytest.fail(
-                "The pages requested hosts other than 127.0.0.1/localhost:\n  "
-                + "\n  ".join(foreign),
-                pytrace=False,
-            )
+    """After a browser test passed, fail it if any page of any context it opened asked a
+    foreign host, or had an id twice in any state the test reached."""
+    _CONTEXTS_OF_THIS_TEST.clear()
+    try:
+        result = yield
+        foreign: list[str] = []
+        duplicates: list[str] = []
+        for log, context in _CONTEXTS_OF_THIS_TEST:
+            for open_page in context.pages:
+                # A round trip delivers the request and console events Chromium has not
+                # reported yet. A closed or navigating page has nothing more to say.
+                with suppress(Exception):
+                    open_page.evaluate("0")
+            foreign += log.foreign()
+            duplicates += log.duplicate_ids
+    finally:
+        _CONTEXTS_OF_THIS_TEST.clear()
+    if foreign:
+        pytest.fail(
+            "The pages requested hosts other than 127.0.0.1/localhost:\n  " + "\n  ".join(foreign),
+            pytrace=False,
+        )
+    if duplicates:
+        pytest.fail(
+            "Pages had an id more than once (labels and descriptions break):\n  "
+            + "\n  ".join(duplicates),
+            pytrace=False,
+        )
     return result
 
 

@@ -50,6 +50,18 @@ class ReasonForm(forms.Form):
     )
 
 
+class StaffCancelForm(forms.Form):
+    """A staff member's cancellation: the member reads the reason. Labelled apart from the
+    decline form's field, since both can stand on one page."""
+
+    reason = forms.CharField(
+        label=_("Reason for the cancellation"),
+        max_length=500,
+        help_text=_("The member reads this reason."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
 class CancelForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason (optional)"),

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from itertools import groupby
 from typing import Any, cast
 
+from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -22,7 +23,13 @@ from treffpunkt.accounts.models import User
 from treffpunkt.accounts.permissions import login_required, member_required, team_required
 from treffpunkt.booking import selectors, services
 from treffpunkt.booking.availability import Slot
-from treffpunkt.booking.forms import CancelForm, ChooseSlotForm, ReasonForm, RequestForm
+from treffpunkt.booking.forms import (
+    CancelForm,
+    ChooseSlotForm,
+    ReasonForm,
+    RequestForm,
+    StaffCancelForm,
+)
 from treffpunkt.booking.models import Appointment, AppointmentStatus, ConsultationType
 from treffpunkt.calls.selectors import call_window, role_in_call
 from treffpunkt.core import clock
@@ -180,13 +187,25 @@ def appointment_detail(request: HttpRequest, appointment_id: int) -> HttpRespons
             and appointment.status == AppointmentStatus.PROPOSED,
             "can_cancel": appointment.is_holding and appointment.end > now,
             "can_move": appointment.status == AppointmentStatus.CONFIRMED and appointment.end > now,
-            "cancel_form": CancelForm() if viewer.is_member else ReasonForm(),
-            "decline_form": ReasonForm(),
+            # Both forms can stand on one page (a staff member's open request): prefixes keep
+            # their fields' ids, labels and help texts apart.
+            "cancel_form": _cancel_form(viewer),
+            "decline_form": ReasonForm(prefix=DECLINE),
             "AppointmentStatus": AppointmentStatus,
             **_call_context(appointment, viewer, now),
             "conversation": Conversation.objects.filter(appointment=appointment).first(),
         },
     )
+
+
+DECLINE = "decline"
+CANCEL = "cancel"
+
+
+def _cancel_form(viewer: User, data: Any = None) -> forms.Form:
+    """Members may cancel without a reason; staff give one, which the member reads."""
+    form_class = CancelForm if viewer.is_member else StaffCancelForm
+    return form_class(data, prefix=CANCEL)
 
 
 def _call_context(appointment: Appointment, viewer: User, now: datetime) -> dict[str, Any]:
@@ -232,7 +251,7 @@ def confirm(request: HttpRequest, appointment_id: int) -> HttpResponse:
 @require_POST
 def decline(request: HttpRequest, appointment_id: int) -> HttpResponse:
     actor = _user(request)
-    form = ReasonForm(request.POST)
+    form = ReasonForm(request.POST, prefix=DECLINE)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     return _act(
         request,
@@ -275,7 +294,7 @@ def cancel(request: HttpRequest, appointment_id: int) -> HttpResponse:
     was_confirmed = (
         _appointment_or_404(request, appointment_id).status == AppointmentStatus.CONFIRMED
     )
-    form = CancelForm(request.POST)
+    form = CancelForm(request.POST, prefix=CANCEL)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     return _act(
         request,
