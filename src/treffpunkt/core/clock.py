@@ -9,3 +9,17 @@ from django.utils import timezone
 
 def now() -> datetime:
     return timezone.now()
+
+
+def wall_time_repeats(moment: datetime) -> bool:
+    """Does ``moment``'s local wall time happen twice in its zone (the hour the clocks go back)?
+
+    Then the time alone does not say which of the two is meant: 02:30 on the last Sunday of
+    October in Berlin is first summer time (UTC+2), then, an hour later, winter time (UTC+1).
+    """
+    if moment.tzinfo is None:
+        raise ValueError("a wall time needs its time zone")
+    wall = moment.replace(tzinfo=None)
+    earlier = wall.replace(tzinfo=moment.tzinfo, fold=0).utcoffset()
+    later = wall.replace(tzinfo=moment.tzinfo, fold=1).utcoffset()
+    return earlier != later
