@@ -46,10 +46,11 @@ class AuditEntry(models.Model):
 
 
 class ScheduledRun(models.Model):
-    """Marks that a periodic job was enqueued for one time slot.
+    """Marks that a periodic job was enqueued for one occurrence of its cadence.
 
-    The unique constraint makes the scheduler safe to run twice by mistake: the second
-    one cannot enqueue the same slot again.
+    ``slot_start`` is the occurrence (an interval's slot or a wall time), not when it was
+    enqueued. The unique constraint makes the scheduler safe to run twice by mistake: the second
+    one cannot enqueue the same occurrence again.
     """
 
     job = models.CharField(max_length=100)

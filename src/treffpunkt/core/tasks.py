@@ -10,4 +10,5 @@ from treffpunkt.core.scheduler import forget_old_runs
 
 @task()
 def prune_scheduler_history() -> int:
+    """Forget scheduler rows older than a week, except each job's newest (see forget_old_runs)."""
     return forget_old_runs(before=clock.now() - timedelta(days=7))

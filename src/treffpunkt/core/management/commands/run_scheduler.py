@@ -21,7 +21,7 @@ class Command(BaseCommand):
         from treffpunkt.schedule import SCHEDULE
 
         for job in SCHEDULE:
-            self.stdout.write(f"scheduled: {job.name} every {job.every} - {job.description}")
+            self.stdout.write(f"scheduled: {job.name} {job.when} - {job.description}")
         while True:
             close_old_connections()
             run_due_jobs(jobs=SCHEDULE, at=clock.now())
