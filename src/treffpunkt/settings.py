@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "treffpunkt.booking",
     "treffpunkt.calls",
     "treffpunkt.messaging",
+    "treffpunkt.documents",
 ]
 
 MIDDLEWARE = [
@@ -232,6 +233,12 @@ STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Issued documents (letters, invoices) under PRIVATE_FILES_DIR/documents, which the storage
+    # reads when used; never under static or media, and it gives no URL.
+    "documents": {
+        "BACKEND": "treffpunkt.documents.storage.DocumentStorage",
+        "OPTIONS": {"file_permissions_mode": 0o600, "directory_permissions_mode": 0o700},
+    },
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"

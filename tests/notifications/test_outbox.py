@@ -4,6 +4,8 @@ exactly once, even when the mail server is down for a while."""
 from __future__ import annotations
 
 from datetime import timedelta
+from email import message_from_bytes
+from email.message import Message
 
 import pytest
 from django.core import mail
@@ -15,7 +17,7 @@ from tests.conftest import SmtpServer, World, client_for, deliver_outbox
 from treffpunkt.accounts.models import Organization
 from treffpunkt.accounts.services import register_member
 from treffpunkt.notifications.models import MailStatus, OutboxMail
-from treffpunkt.notifications.services import queue_mail, send_due_mail
+from treffpunkt.notifications.services import MailAttachment, queue_mail, send_due_mail
 
 pytestmark = pytest.mark.django_db
 
@@ -158,3 +160,65 @@ def test_a_refused_address_is_not_written_into_the_error_operators_read():
     cleaned = without_addresses(error)
     assert "person1@example.org" not in cleaned
     assert cleaned.startswith("SMTPRecipientsRefused: {'<address>': (550")
+
+
+# --- attachments -------------------------------------------------------------------------------
+
+# Bytes that are no valid UTF-8 and contain every byte value, as a PDF's compressed streams do.
+PDF_BYTES = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n" + bytes(range(256)) * 4 + b"\n%%EOF\n"
+
+
+def _queue_with(attachments: list[MailAttachment]) -> OutboxMail:
+    return queue_mail(
+        template="accounts/confirm_email",
+        context={"confirm_url": "http://testserver/x", "hours": 48},
+        to_address="mia@example.org",
+        language="de",
+        attachments=attachments,
+    )
+
+
+def _parts(message: mail.EmailMessage) -> dict[str, Message]:
+    """The attachments of the mail as it went over the wire, by file name."""
+    parsed = message_from_bytes(message.message().as_bytes())
+    return {part.get_filename(): part for part in parsed.walk() if part.get_filename()}
+
+
+def test_a_queued_mail_with_a_pdf_is_sent_with_the_exact_bytes(world: World):
+    _queue_with([MailAttachment("brief.pdf", "application/pdf", PDF_BYTES)])
+    stored = OutboxMail.objects.get().attachments
+    assert stored[0]["encoding"] == "base64"  # JSON holds text: the bytes went in as base64
+    [message] = deliver_outbox()
+    part = _parts(message)["brief.pdf"]
+    assert part.get_content_type() == "application/pdf"
+    assert part["Content-Transfer-Encoding"] == "base64"
+    assert part.get_payload(decode=True) == PDF_BYTES
+
+
+def test_text_and_binary_attachments_go_out_in_one_mail(world: World):
+    ics = "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nSUMMARY:Beratung für Mia\r\nEND:VCALENDAR\r\n"
+    _queue_with(
+        [
+            MailAttachment("termin.ics", "text/calendar", ics, params={"method": "REQUEST"}),
+            MailAttachment("brief.pdf", "application/pdf", PDF_BYTES),
+        ]
+    )
+    calendar, pdf = OutboxMail.objects.get().attachments
+    assert "encoding" not in calendar  # text is stored as before binary attachments existed
+    assert calendar["content"] == ics
+    assert pdf["encoding"] == "base64"
+    parts = _parts(deliver_outbox()[0])
+    assert parts["termin.ics"].get_param("method") == "REQUEST"
+    assert parts["termin.ics"].get_payload(decode=True).decode() == ics
+    assert parts["brief.pdf"].get_payload(decode=True) == PDF_BYTES
+
+
+def test_a_text_attachment_stored_before_binary_ones_existed_is_still_sent(world: World):
+    mail_row = _queue_with([])
+    OutboxMail.objects.filter(pk=mail_row.pk).update(
+        attachments=[
+            {"filename": "a.ics", "mimetype": "text/calendar", "content": "BEGIN:VCALENDAR\r\n"}
+        ]
+    )
+    part = _parts(deliver_outbox()[0])["a.ics"]
+    assert part.get_payload(decode=True) == b"BEGIN:VCALENDAR\r\n"

@@ -34,7 +34,9 @@ class OutboxMail(models.Model):
     subject = models.CharField(_("subject"), max_length=250)
     body_text = models.TextField(_("text"))
     body_html = models.TextField(_("HTML"), blank=True)
-    # Extra MIME parts such as calendar invitations: [{"filename", "mimetype", "content"}].
+    # Extra MIME parts such as calendar invitations or PDF documents:
+    # [{"filename", "mimetype", "content", "params"}]; binary content is base64 text, marked
+    # with "encoding": "base64" (see services.MailAttachment).
     attachments: models.JSONField[Any] = models.JSONField(default=list, blank=True)
     headers: models.JSONField[Any] = models.JSONField(default=dict, blank=True)
     status = models.CharField(

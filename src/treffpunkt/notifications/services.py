@@ -7,10 +7,12 @@ it claims the row first, so two workers never send the same mail.
 
 from __future__ import annotations
 
+import base64
 import logging
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email import encoders
 from email.mime.base import MIMEBase
 from email.mime.text import MIMEText
 from typing import TYPE_CHECKING, Any
@@ -33,13 +35,33 @@ logger = logging.getLogger(__name__)
 ADDRESS_IN_ERROR = re.compile(r"[^\s<>'\"(),;:{}\[\]]+@[^\s<>'\"(),;:{}\[\]]+")
 
 
+# How binary content is kept in the outbox row's JSON (which holds text only).
+BASE64 = "base64"
+
+
 @dataclass(frozen=True)
 class MailAttachment:
+    """One file of a mail: text (a calendar file) or bytes (a PDF), sent exactly as given."""
+
     filename: str
     mimetype: str
-    content: str
+    content: str | bytes
     # Extra Content-Type parameters, e.g. {"method": "REQUEST"} for an iMIP calendar part.
     params: dict[str, str] = field(default_factory=dict)
+
+    def as_stored(self) -> dict[str, Any]:
+        """The attachment as the outbox stores it. Text stays as it is (rows written before
+        binary attachments existed look the same); bytes go in as base64, marked as such."""
+        stored: dict[str, Any] = {
+            "filename": self.filename,
+            "mimetype": self.mimetype,
+            "content": self.content,
+            "params": self.params,
+        }
+        if isinstance(self.content, bytes):
+            stored["content"] = base64.b64encode(self.content).decode("ascii")
+            stored["encoding"] = BASE64
+        return stored
 
 
 def queue_mail(
@@ -75,7 +97,7 @@ def queue_mail(
         subject=" ".join(subject.split()),
         body_text=body_text.strip() + "\n",
         body_html=body_html,
-        attachments=[vars(item) for item in attachments or []],
+        attachments=[item.as_stored() for item in attachments or []],
         next_attempt_at=clock.now(),
     )
     transaction.on_commit(lambda: _enqueue_delivery(mail.pk))
@@ -128,7 +150,12 @@ def _as_message(mail: OutboxMail) -> EmailMultiAlternatives:
 def _mime_part(item: dict[str, Any]) -> MIMEBase:
     maintype, subtype = item["mimetype"].split("/", 1)
     part: MIMEBase
-    if maintype == "text":
+    if item.get("encoding") == BASE64:
+        # Bytes go out base64-encoded whatever their type, so they arrive unchanged.
+        part = MIMEBase(maintype, subtype)
+        part.set_payload(base64.b64decode(item["content"], validate=True))
+        encoders.encode_base64(part)
+    elif maintype == "text":
         part = MIMEText(item["content"], subtype, "utf-8")
     else:
         part = MIMEBase(maintype, subtype)
