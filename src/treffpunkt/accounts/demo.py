@@ -5,7 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.apps import apps
+from django.contrib.admin import site as admin_site
+from django.contrib.auth import get_permission_codename
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import Model
 
 from treffpunkt.accounts.models import (
     Organization,
@@ -19,6 +25,7 @@ from treffpunkt.core import clock
 
 DEMO_PASSWORD = "Treffpunkt-Demo-2026"
 DEMO_ORGANIZATION = {"slug": "kasse-nord", "name": "Gesundheitskasse Nord (Demo)"}
+OPERATOR_VIEW_GROUP = "Betrieb: Verwaltung ansehen"
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,8 @@ def load_demo() -> list[DemoLogin]:
             slug=DEMO_ORGANIZATION["slug"], defaults={"name": DEMO_ORGANIZATION["name"]}
         )
         users = {person.email: _demo_user(person, organization) for person in DEMO_PEOPLE}
+        operator = next(users[p.email] for p in DEMO_PEOPLE if p.role == Role.OPERATOR)
+        _may_only_view_the_administration(operator)
         admin = users["admin@kasse-nord.example.org"]
         versions = [
             _demo_terms(organization, admin, TermsKind.TERMS, TERMS_TEXT),
@@ -89,9 +98,41 @@ def _demo_user(person: DemoLogin, organization: Organization) -> User:
         role=person.role,
         organization=None if is_operator else organization,
         email_confirmed_at=clock.now(),
+        # Staff so the operator reaches the administration; no superuser, so it sees what its
+        # group grants (viewing) and nothing bypasses a permission check.
         is_staff=is_operator,
-        is_superuser=is_operator,
+        is_superuser=False,
     )
+
+
+def _may_only_view_the_administration(operator: User) -> None:
+    # Demo data loaded by an earlier version made the operator a superuser; take that back.
+    if operator.is_superuser:
+        operator.is_superuser = False
+        operator.save(update_fields=["is_superuser"])
+    operator.groups.add(operator_view_group())
+
+
+def operator_view_group() -> Group:
+    """A group with the view permission of every model the administration shows (and of the
+    rows shown under them): what an operator who is no superuser needs to browse it. Nothing
+    to add, change or delete: the administration does not write (treffpunkt.core.admin)."""
+    group, _ = Group.objects.get_or_create(name=OPERATOR_VIEW_GROUP)
+    shown: set[type[Model]] = set()
+    for model in apps.get_models():
+        if admin_site.is_registered(model):
+            shown.add(model)
+            inlines = admin_site.get_model_admin(model).inlines
+            shown.update(inline.model for inline in inlines)
+    permissions = [
+        Permission.objects.get(
+            content_type=ContentType.objects.get_for_model(model),
+            codename=get_permission_codename("view", model._meta),
+        )
+        for model in shown
+    ]
+    group.permissions.set(permissions)
+    return group
 
 
 def _demo_terms(organization: Organization, admin: User, kind: str, text: str) -> TermsVersion:

@@ -1,25 +1,27 @@
+"""Read-only (see treffpunkt.core.admin): consultation types, the policy and appointments
+change through the booking services and the organization's setup pages only."""
+
 from __future__ import annotations
 
 from django.contrib import admin
 
 from treffpunkt.booking.models import Appointment, BookingPolicy, ConsultationType
+from treffpunkt.core.admin import ReadOnlyModelAdmin
 
 
 @admin.register(ConsultationType)
-class ConsultationTypeAdmin(admin.ModelAdmin[ConsultationType]):
+class ConsultationTypeAdmin(ReadOnlyModelAdmin[ConsultationType]):
     list_display = ["name", "organization", "duration_minutes", "is_active"]
     list_filter = ["organization", "is_active"]
 
 
 @admin.register(BookingPolicy)
-class BookingPolicyAdmin(admin.ModelAdmin[BookingPolicy]):
+class BookingPolicyAdmin(ReadOnlyModelAdmin[BookingPolicy]):
     list_display = ["organization", "federal_state", "answer_within_hours"]
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(admin.ModelAdmin[Appointment]):
-    """Read-only: appointments change through the booking services only."""
-
+class AppointmentAdmin(ReadOnlyModelAdmin[Appointment]):
     list_display = ["start", "organization", "consultation_type", "status"]
     list_filter = ["organization", "status"]
     fields = readonly_fields = (
@@ -32,12 +34,3 @@ class AppointmentAdmin(admin.ModelAdmin[Appointment]):
         "answered_at",
         "cancelled_at",
     )
-
-    def has_add_permission(self, request: object) -> bool:
-        return False
-
-    def has_change_permission(self, request: object, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: object, obj: object = None) -> bool:
-        return False

@@ -1,15 +1,15 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.http import HttpRequest
 
+from treffpunkt.core.admin import ReadOnlyModelAdmin
 from treffpunkt.notifications.models import OutboxMail
 
 
 @admin.register(OutboxMail)
-class OutboxMailAdmin(admin.ModelAdmin[OutboxMail]):
+class OutboxMailAdmin(ReadOnlyModelAdmin[OutboxMail]):
     """Operators see what was sent, what waits, and why a mail failed. Mails are never edited:
-    they are the record of what the platform told people."""
+    they are the record of what the platform told people; the sending task retries them."""
 
     list_display = ["created_at", "template", "language", "status", "attempts", "sent_at"]
     list_filter = ["status", "template", "language"]
@@ -27,9 +27,3 @@ class OutboxMailAdmin(admin.ModelAdmin[OutboxMail]):
         "next_attempt_at",
         "sent_at",
     )
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: OutboxMail | None = None) -> bool:
-        return False
