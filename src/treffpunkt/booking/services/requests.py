@@ -1,0 +1,336 @@
+"""A member's request for a slot, and staff booking for a member (P-BOOK-2, P-BOOK-3).
+
+Here too is the holding of slots that every change of time goes through (P-BOOK-6): the free
+slot at a time (or the precise reason why there is none), the alternatives offered when it was
+just taken, and moving a hold, which proposing another time and moving an appointment share.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from functools import partial
+from zoneinfo import ZoneInfo
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count
+from django.utils.translation import gettext as _
+
+from treffpunkt.accounts.models import User
+from treffpunkt.booking.availability import Slot, horizon_end
+from treffpunkt.booking.models import HOLDING_STATUSES, Appointment, ConsultationType
+from treffpunkt.booking.selectors import policy_for, slots_for
+from treffpunkt.booking.services._common import _confirm, _event, _mail_member, _mail_staff
+from treffpunkt.booking.signals import appointment_created
+from treffpunkt.core import audit, clock
+from treffpunkt.core.contention import take_turns, write_against_rivals
+from treffpunkt.core.errors import DomainError, NotAllowed
+from treffpunkt.core.realtime import notify_user
+
+ALTERNATIVES_SHOWN = 5
+
+
+# Writers of one staff member's calendar take turns (see core.contention): no two transactions
+# insert or move holds of the same staff member at once, so they never deadlock inside the
+# exclusion constraint, and the check before each write sees every committed rival.
+CALENDAR = "booking.calendar"
+
+
+def _overlaps_a_hold(
+    staff_id: int, *, start: datetime, end: datetime, ignore_appointment_id: int | None = None
+) -> bool:
+    """Does any holding appointment of the staff member overlap [start, end) (buffers included)?"""
+    holds = Appointment.objects.filter(
+        staff_id=staff_id,
+        status__in=HOLDING_STATUSES,
+        blocked_start__lt=end,
+        blocked_end__gt=start,
+    )
+    if ignore_appointment_id is not None:
+        holds = holds.exclude(pk=ignore_appointment_id)
+    return holds.exists()
+
+
+class SlotTaken(DomainError):
+    """The slot was free a moment ago and is not any more. Carries fresh alternatives."""
+
+    def __init__(self, alternatives: list[Slot]) -> None:
+        super().__init__(
+            _("This time slot was just taken. Please choose another one."), code="slot_taken"
+        )
+        self.alternatives = alternatives
+
+
+# --- requests (P-BOOK-2, P-BOOK-3) -----------------------------------------------------------
+
+
+def request_appointment(
+    *,
+    member: User,
+    consultation_type: ConsultationType,
+    start: datetime,
+    request_key: uuid.UUID,
+    staff_id: int | None = None,
+    note: str = "",
+) -> Appointment:
+    """A member's binding request for a slot. The slot is held until the organization answers.
+
+    The same booking form sent twice (same ``request_key``) gives the same request.
+    """
+    ctype = consultation_type
+    if not member.is_member or ctype.organization_id != member.organization_id:
+        raise NotAllowed()
+    if not ctype.is_active:
+        raise DomainError(_("This consultation type cannot be booked at the moment."))
+    if len(note) > 500:
+        raise DomainError(_("Your message is too long (at most 500 characters)."), code="note")
+    existing = Appointment.objects.filter(member=member, request_key=request_key).first()
+    if existing is not None:
+        return existing
+    now = clock.now()
+    with transaction.atomic():
+        slot = _free_slot_at(ctype, start, now=now, staff_ids=[staff_id] if staff_id else None)
+        appointment, created = _hold_slot(
+            member=member, ctype=ctype, slot=slot, key=request_key, now=now, note=note
+        )
+        if not created:
+            return appointment
+        appointment_created.send(sender=Appointment, appointment=appointment)
+        audit.record(
+            "booking.appointment.requested",
+            actor=member,
+            target=appointment,
+            organization=ctype.organization,
+            data={"type": ctype.pk, "start": appointment.start.isoformat()},
+        )
+        _mail_member(appointment, "booking/request_received")
+        _mail_staff(appointment, "booking/new_request")
+        notify_user(appointment.staff_id, _event("booking.request", appointment))
+    return appointment
+
+
+def _free_slot_at(
+    ctype: ConsultationType,
+    start: datetime,
+    *,
+    now: datetime,
+    staff_ids: list[int] | None,
+    ignore_appointment_id: int | None = None,
+) -> Slot:
+    """The free slot starting at ``start``, or the precise reason why there is none."""
+    if start.tzinfo is None:
+        raise DomainError(_("The time is missing its time zone."), code="invalid_time")
+    if start < now:
+        raise DomainError(_("This time is in the past. Please choose a future slot."), code="past")
+    if start < now + ctype.min_notice:
+        raise DomainError(
+            _("This slot is too soon: it must be booked at least %(minutes)s minutes ahead.")
+            % {"minutes": ctype.min_notice_minutes},
+            code="notice",
+        )
+    if start >= horizon_end(ctype, now=now):
+        raise DomainError(
+            _("This slot is too far ahead: you can book up to %(days)s days in advance.")
+            % {"days": ctype.horizon_days},
+            code="horizon",
+        )
+    local_day = start.astimezone(ZoneInfo(ctype.organization.time_zone)).date()
+    day_slots = slots_for(
+        ctype,
+        first_day=local_day,
+        days=1,
+        now=now,
+        staff_ids=staff_ids,
+        ignore_appointment_id=ignore_appointment_id,
+    )
+    for slot in day_slots:
+        if slot.start == start:
+            return slot
+    if _within_opening_hours(ctype, start, now=now, staff_ids=staff_ids):
+        raise SlotTaken(alternatives=_alternatives(ctype, after=start, now=now))
+    raise DomainError(
+        _("There is no consultation at this time. Please choose one of the offered slots."),
+        code="not_offered",
+    )
+
+
+def _within_opening_hours(
+    ctype: ConsultationType, start: datetime, *, now: datetime, staff_ids: list[int] | None
+) -> bool:
+    """Would ``start`` be a slot if nothing were booked? Tells "taken" from "never offered"."""
+    from treffpunkt.booking.availability import free_slots
+
+    local_day = start.astimezone(ZoneInfo(ctype.organization.time_zone)).date()
+    policy = policy_for(ctype.organization)
+    empty_world = free_slots(
+        ctype,
+        now=now,
+        first_day=local_day,
+        last_day=local_day,
+        federal_state=policy.federal_state,
+        staff_ids=staff_ids,
+        ignore_everything_booked=True,
+    )
+    return any(slot.start == start for slot in empty_world)
+
+
+def _alternatives(ctype: ConsultationType, *, after: datetime, now: datetime) -> list[Slot]:
+    local_day = after.astimezone(ZoneInfo(ctype.organization.time_zone)).date()
+    found = [
+        slot
+        for slot in slots_for(ctype, first_day=local_day, days=14, now=now)
+        if slot.start >= after - timedelta(hours=2)
+    ]
+    return found[:ALTERNATIVES_SHOWN]
+
+
+def _least_busy_first(slot: Slot) -> list[int]:
+    """With "any staff member", give the request to whoever has the fewest held slots that day."""
+    day_start = slot.start - timedelta(hours=12)
+    day_end = slot.start + timedelta(hours=12)
+    load = dict(
+        Appointment.objects.filter(
+            staff_id__in=slot.staff_ids,
+            status__in=HOLDING_STATUSES,
+            start__gte=day_start,
+            start__lt=day_end,
+        )
+        .values_list("staff_id")
+        .annotate(n=Count("pk"))
+        .values_list("staff_id", "n")
+    )
+    return sorted(slot.staff_ids, key=lambda staff_id: (load.get(staff_id, 0), staff_id))
+
+
+def _hold_slot(
+    *,
+    member: User,
+    ctype: ConsultationType,
+    slot: Slot,
+    key: uuid.UUID,
+    now: datetime,
+    note: str,
+) -> tuple[Appointment, bool]:
+    """Insert the request for the first staff member whose slot is still free."""
+    policy = policy_for(ctype.organization)
+    expires_at = min(
+        now + timedelta(hours=policy.answer_within_hours), slot.start - ctype.min_notice
+    )
+    blocked_start = slot.start - ctype.buffer_before
+    blocked_end = slot.end + ctype.buffer_after
+    candidates = _least_busy_first(slot)
+    take_turns(CALENDAR, candidates)
+    earlier = Appointment.objects.filter(member=member, request_key=key).first()
+    if earlier is not None:
+        return earlier, False  # the same form, sent twice at the same moment
+    for staff_id in candidates:
+        if _overlaps_a_hold(staff_id, start=blocked_start, end=blocked_end):
+            continue  # someone else got this staff member's time a moment ago
+        try:
+            created = write_against_rivals(
+                partial(
+                    Appointment.objects.create,
+                    organization=ctype.organization,
+                    consultation_type=ctype,
+                    member=member,
+                    staff_id=staff_id,
+                    start=slot.start,
+                    end=slot.end,
+                    blocked_start=blocked_start,
+                    blocked_end=blocked_end,
+                    request_key=key,
+                    member_note=note.strip(),
+                    expires_at=max(expires_at, now),
+                )
+            )
+            return created, True
+        except IntegrityError:
+            earlier = Appointment.objects.filter(member=member, request_key=key).first()
+            if earlier is not None:
+                return earlier, False  # the same form, sent twice at the same moment
+            continue  # the exclusion constraint: someone else got this staff member's slot
+    raise SlotTaken(alternatives=_alternatives(ctype, after=slot.start, now=now))
+
+
+class StaffBusy(DomainError):
+    def __init__(self) -> None:
+        super().__init__(
+            _("The staff member already has an appointment at this time."), code="staff_busy"
+        )
+
+
+def book_for_member(
+    *,
+    actor: User,
+    member: User,
+    consultation_type: ConsultationType,
+    staff: User,
+    start: datetime,
+) -> Appointment:
+    """Staff enter a confirmed appointment for a member directly (agreed on the phone, or a
+    short-notice call). Opening hours and notice do not apply, since staff decide; a double
+    booking is still refused, as everywhere."""
+    now = clock.now()
+    organization = consultation_type.organization
+    if not (actor.is_team and actor.organization_id == organization.pk):
+        raise NotAllowed
+    if member.organization_id != organization.pk or not member.is_member:
+        raise NotAllowed
+    if not consultation_type.staff.filter(pk=staff.pk).exists():
+        raise DomainError(_("This staff member does not offer this consultation type."))
+    if start < now:
+        raise DomainError(_("The appointment cannot start in the past."))
+    end = start + consultation_type.duration
+    blocked_start = start - consultation_type.buffer_before
+    blocked_end = end + consultation_type.buffer_after
+    with transaction.atomic():
+        take_turns(CALENDAR, [staff.pk])
+        if _overlaps_a_hold(staff.pk, start=blocked_start, end=blocked_end):
+            raise StaffBusy
+        try:
+            appointment = write_against_rivals(
+                partial(
+                    Appointment.objects.create,
+                    organization=organization,
+                    consultation_type=consultation_type,
+                    member=member,
+                    staff=staff,
+                    start=start,
+                    end=end,
+                    blocked_start=blocked_start,
+                    blocked_end=blocked_end,
+                    request_key=uuid.uuid4(),
+                )
+            )
+        except IntegrityError as exc:  # PostgreSQL's exclusion constraint: a race lost
+            raise StaffBusy from exc
+        appointment_created.send(sender=Appointment, appointment=appointment)
+        _confirm(appointment, actor=actor, now=now)
+    return appointment
+
+
+# --- moving a hold (proposing another time, moving an appointment) ---------------------------
+
+
+def _move_to(appointment: Appointment, *, start: datetime, now: datetime) -> None:
+    ctype = appointment.consultation_type
+    take_turns(CALENDAR, [appointment.staff_id])
+    slot = _free_slot_at(
+        ctype,
+        start,
+        now=now,
+        staff_ids=[appointment.staff_id],
+        ignore_appointment_id=appointment.pk,
+    )
+    appointment.start = slot.start
+    appointment.end = slot.end
+    appointment.blocked_start = slot.start - ctype.buffer_before
+    appointment.blocked_end = slot.end + ctype.buffer_after
+    try:
+        write_against_rivals(
+            partial(
+                appointment.save, update_fields=["start", "end", "blocked_start", "blocked_end"]
+            )
+        )
+    except IntegrityError as exc:
+        raise SlotTaken(alternatives=_alternatives(ctype, after=start, now=now)) from exc

@@ -1,0 +1,237 @@
+"""Writing: a new message (with its files) from the member or the team, a member's inquiry on a
+topic, and the conversation that comes with an appointment (P-MSG-1)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from treffpunkt.accounts.models import User
+from treffpunkt.booking.models import Appointment
+from treffpunkt.core import audit, clock
+from treffpunkt.core.errors import DomainError, NotAllowed
+from treffpunkt.messaging import files, realtime
+from treffpunkt.messaging.models import Attachment, Conversation, InquiryTopic, Message, Status
+from treffpunkt.messaging.selectors import may_take_part
+from treffpunkt.messaging.services._common import _advance_marker, _announce_assignment, _audit
+from treffpunkt.messaging.services.notices import _schedule_member_notice
+
+MAX_TEXT_CHARS = 5000
+
+
+def _clean_text(text: str) -> str:
+    """Line breaks normalized, control characters (but tab and newline) removed, outer blank
+    space trimmed. Markup is kept as typed: pages render it as text."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = "".join(ch for ch in text if ch in "\n\t" or ch.isprintable() or ch == " ")
+    return text.strip()
+
+
+def _check_content(text: str, uploads: list[files.Upload]) -> tuple[str, list[files.CheckedFile]]:
+    text = _clean_text(text)
+    if len(text) > MAX_TEXT_CHARS:
+        raise DomainError(
+            _("Your message is too long: %(count)d characters, at most %(limit)d are possible.")
+            % {"count": len(text), "limit": MAX_TEXT_CHARS},
+            code="too_long",
+        )
+    checked = files.check_uploads(uploads)
+    if not text and not checked:
+        raise DomainError(_("Please write a message or attach a file."), code="empty")
+    return text, checked
+
+
+def _check_rate(author: User, now: datetime) -> None:
+    limit = settings.MESSAGES_PER_MINUTE
+    recent = Message.objects.filter(author=author, created_at__gt=now - timedelta(minutes=1))
+    if recent.count() >= limit:
+        raise DomainError(
+            _("You are sending messages very quickly. Please wait a minute and try again."),
+            code="too_fast",
+        )
+
+
+def _store_files(checked: list[files.CheckedFile]) -> list[files.StoredFile]:
+    stored: list[files.StoredFile] = []
+    try:
+        for item in checked:
+            stored.append(files.store(item))
+    except OSError:
+        files.remove([item.stored_name for item in stored])
+        raise
+    return stored
+
+
+CHANGED_BY_A_MESSAGE = (
+    "status",
+    "closed_at",
+    "assigned_to_id",
+    "last_message_at",
+    "last_member_message_id",
+    "last_staff_message_id",
+)
+
+
+@dataclass(frozen=True)
+class Posted:
+    message: Message
+    attachments: list[Attachment]
+
+
+def _write_message(
+    *,
+    conversation: Conversation,
+    author: User,
+    text: str,
+    checked: list[files.CheckedFile],
+    stored: list[files.StoredFile],
+    now: datetime,
+) -> Posted:
+    from_member = author.is_member
+    message = Message.objects.create(
+        conversation=conversation, author=author, from_member=from_member, text=text, created_at=now
+    )
+    attachments = Attachment.objects.bulk_create(
+        Attachment(
+            message=message,
+            file_name=item.display_name,
+            content_type=item.kind.content_type,
+            size=item.size,
+            stored_name=saved.stored_name,
+            sha256=saved.sha256,
+        )
+        for item, saved in zip(checked, stored, strict=True)
+    )
+    changed: dict[str, Any] = {"last_message_at": now}
+    if from_member:
+        changed["last_member_message_id"] = message.pk
+    else:
+        changed["last_staff_message_id"] = message.pk
+        if conversation.assigned_to_id is None:
+            # The first person of the team to answer takes the conversation on.
+            changed["assigned_to"] = author
+    if conversation.status == Status.CLOSED:
+        # Writing into a closed conversation opens it again, so nothing goes unanswered.
+        changed.update(status=Status.OPEN, closed_at=None)
+    Conversation.objects.filter(pk=conversation.pk).update(**changed)
+    for name, value in changed.items():
+        setattr(conversation, name, value)
+    _advance_marker(conversation=conversation, user=author, up_to=message.pk)
+    return Posted(message=message, attachments=attachments)
+
+
+def _after_message(
+    conversation: Conversation, posted: Posted, *, reopened: bool, assigned_now: bool
+) -> None:
+    message = posted.message
+    realtime.to_conversation(conversation.pk, realtime.message_event(message, posted.attachments))
+    if reopened:
+        realtime.to_conversation(conversation.pk, {"type": "status", "status": Status.OPEN})
+    if assigned_now:
+        _announce_assignment(conversation)
+    if message.from_member:
+        realtime.recount_for_team(conversation.organization_id)
+    else:
+        _schedule_member_notice(conversation, now=message.created_at)
+        realtime.recount_for_user(conversation.member_id)
+        realtime.tell_member_of_new_message(conversation)
+        if reopened:
+            realtime.recount_for_team(conversation.organization_id)
+
+
+def post_message(
+    *,
+    author: User,
+    conversation: Conversation,
+    text: str,
+    uploads: list[files.Upload] | None = None,
+) -> Posted:
+    """A new message (with up to five files) from the member or someone of the team."""
+    if not may_take_part(author, conversation):
+        raise NotAllowed
+    text, checked = _check_content(text, uploads or [])
+    now = clock.now()
+    stored = _store_files(checked)
+    try:
+        with transaction.atomic():
+            locked = (
+                Conversation.objects.select_for_update(of=("self",))
+                .select_related("organization")
+                .get(pk=conversation.pk)
+            )
+            _check_rate(author, now)
+            reopened = locked.status == Status.CLOSED
+            assigned_before = locked.assigned_to_id
+            posted = _write_message(
+                conversation=locked,
+                author=author,
+                text=text,
+                checked=checked,
+                stored=stored,
+                now=now,
+            )
+            if reopened:
+                _audit(locked, "reopened", actor=author)
+            audit.record(
+                "messaging.message.posted",
+                actor=author,
+                target=posted.message,
+                organization=locked.organization,
+                data={"conversation": locked.pk, "attachments": len(posted.attachments)},
+            )
+            assigned_now = locked.assigned_to_id != assigned_before
+            if assigned_now:
+                _audit(locked, "assigned", actor=author, data={"to": locked.assigned_to_id})
+            _after_message(locked, posted, reopened=reopened, assigned_now=assigned_now)
+    except BaseException:
+        files.remove([item.stored_name for item in stored])
+        raise
+    # The caller's object reflects the change too (pages render it right after), without
+    # reading it again.
+    for name in CHANGED_BY_A_MESSAGE:
+        setattr(conversation, name, getattr(locked, name))
+    return posted
+
+
+def start_inquiry(
+    *, member: User, topic: InquiryTopic, text: str, uploads: list[files.Upload] | None = None
+) -> Conversation:
+    """A member's general inquiry on a topic their organization offers; the first message is
+    part of it (a conversation never starts empty)."""
+    if not member.is_member or topic.organization_id != member.organization_id:
+        raise NotAllowed
+    if not topic.is_active:
+        raise DomainError(_("This topic is no longer offered. Please choose another one."))
+    # One transaction: bad content in the first message leaves no empty conversation behind.
+    with transaction.atomic():
+        conversation = Conversation.objects.create(
+            organization_id=topic.organization_id,
+            member=member,
+            topic=topic,
+            created_at=clock.now(),
+        )
+        _audit(conversation, "opened", actor=member, data={"topic": topic.pk})
+        post_message(author=member, conversation=conversation, text=text, uploads=uploads)
+    return conversation
+
+
+def open_for_appointment(*, appointment: Appointment) -> Conversation:
+    """The appointment's conversation, opened with the request (called by booking). Its staff
+    member has it from the start."""
+    conversation, created = Conversation.objects.get_or_create(
+        appointment=appointment,
+        defaults={
+            "organization_id": appointment.organization_id,
+            "member_id": appointment.member_id,
+            "assigned_to_id": appointment.staff_id,
+            "created_at": clock.now(),
+        },
+    )
+    if created:
+        _audit(conversation, "opened", actor=None, data={"appointment": appointment.pk})
+    return conversation
