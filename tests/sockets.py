@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
 
+from tests.conftest import second_factor_proved
 from treffpunkt.accounts.models import User
 from treffpunkt.asgi import application
 
@@ -24,6 +25,7 @@ def session_cookie(user: User) -> str:
     session[SESSION_KEY] = str(user.pk)
     session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    second_factor_proved(user, session)
     session.save()
     return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
 

@@ -51,3 +51,18 @@ class GroupAdmin(ReadOnlyModelAdmin[Group]):
     search_fields = ["name"]
     ordering = ["name"]
     fields = ["name", "permissions"]
+
+
+# django-otp registers writable admins for its devices, which also show the secret keys and
+# the recovery codes. Devices change only through treffpunkt.accounts.second_factor (with an
+# audit entry), and no operator needs to see anybody's keys, so they are not in the admin.
+def _unregister_second_factor_devices() -> None:
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    for model in (TOTPDevice, StaticDevice):
+        if admin.site.is_registered(model):
+            admin.site.unregister(model)
+
+
+_unregister_second_factor_devices()

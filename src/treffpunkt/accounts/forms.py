@@ -151,3 +151,33 @@ class RevealEmailForm(forms.Form):
         help_text=_("Your reason is written to the audit log."),
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+class AppCodeForm(forms.Form):
+    """The first code from a newly set-up authenticator app."""
+
+    code = forms.CharField(
+        label=_("Code from the app"),
+        max_length=10,
+        help_text=_("The 6 digits the app shows now."),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"}
+        ),
+    )
+
+
+class SecondFactorCodeForm(forms.Form):
+    """A code from the app, or one of the recovery codes (letters and digits)."""
+
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=20,
+        help_text=_("The 6 digits your app shows now, or one of your recovery codes."),
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "autocapitalize": "none",
+                "spellcheck": "false",
+            }
+        ),
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from treffpunkt.accounts import organization_views, views
+from treffpunkt.accounts import organization_views, second_factor_views, views
 
 app_name = "accounts"
 
@@ -22,6 +22,32 @@ urlpatterns = [
     ),
     path("konto/passwort-aendern/", views.PasswordChangeView.as_view(), name="password_change"),
     path("konto/profil/", views.profile, name="profile"),
+    path("konto/zweiter-faktor/", second_factor_views.manage, name="second_factor"),
+    path(
+        "konto/zweiter-faktor/einrichten/",
+        second_factor_views.setup,
+        name="second_factor_setup",
+    ),
+    path(
+        "konto/zweiter-faktor/pruefen/",
+        second_factor_views.verify,
+        name="second_factor_verify",
+    ),
+    path(
+        "konto/zweiter-faktor/wiederherstellungscodes/",
+        second_factor_views.recovery_codes,
+        name="recovery_codes",
+    ),
+    path(
+        "konto/zweiter-faktor/neue-codes/",
+        second_factor_views.renew_recovery_codes,
+        name="renew_recovery_codes",
+    ),
+    path(
+        "konto/zweiter-faktor/ausschalten/",
+        second_factor_views.remove,
+        name="remove_second_factor",
+    ),
     path("konto/bedingungen/", views.accept_terms, name="accept_terms"),
     path("einladung/<str:token>/", views.accept_invitation, name="accept_invitation"),
     path("o/<slug:org>/registrieren/", views.register, name="register"),

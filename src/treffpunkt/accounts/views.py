@@ -17,7 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from treffpunkt.accounts import selectors, services
+from treffpunkt.accounts import second_factor, selectors, services
 from treffpunkt.accounts.forms import (
     AcceptInvitationForm,
     AcceptTermsForm,
@@ -207,7 +207,11 @@ def profile(request: HttpRequest) -> HttpResponse:
             translation.activate(user.preferred_language)
             messages.success(request, _("Your profile was saved."))
             return redirect("accounts:profile")
-    return render(request, "accounts/profile.html", {"form": form})
+    return render(
+        request,
+        "accounts/profile.html",
+        {"form": form, "second_factor_active": second_factor.has_second_factor(user)},
+    )
 
 
 @require_POST
