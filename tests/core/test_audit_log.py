@@ -32,7 +32,8 @@ def test_operator_browses_and_filters_the_audit_log(world: World):
     operator = client_for(world.operator)
     everything = operator.get("/betrieb/protokoll/")
     assert everything.status_code == 200
-    assert "accounts.member.viewed" in everything.content.decode()
+    # The code column offers line breaks after the dots (<wbr>) for narrow screens.
+    assert "accounts.member.viewed" in everything.content.decode().replace("<wbr>", "")
 
     by_code = operator.get("/betrieb/protokoll/", {"code": "accounts.member"})
     assert {e.code for e in by_code.context["page"]} == {"accounts.member.viewed"}

@@ -1,0 +1,11 @@
+"""A business customer's area, mounted at /kunde/."""
+
+from django.urls import path
+
+from treffpunkt.backoffice import views
+
+app_name = "customer_area"
+
+urlpatterns = [
+    path("", views.CustomerHomePage.as_view(), name="home"),
+]

@@ -1,0 +1,15 @@
+"""The operator's back office, mounted at /betrieb/ (the Django admin keeps /betrieb/admin/)."""
+
+from django.urls import path
+
+from treffpunkt.backoffice import audit_log, outbox, views
+
+app_name = "backoffice"
+
+urlpatterns = [
+    path("", views.HomePage.as_view(), name="home"),
+    path("protokoll/", audit_log.AuditLogPage.as_view(), name="audit_log"),
+    path("protokoll/<int:pk>/", audit_log.AuditEntryPage.as_view(), name="audit_entry"),
+    path("postausgang/", outbox.OutboxPage.as_view(), name="outbox"),
+    path("postausgang/<int:pk>/", outbox.OutboxMailPage.as_view(), name="outbox_mail"),
+]
