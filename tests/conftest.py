@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+from django.contrib.sessions.backends.base import SessionBase
 from django.core import mail
 from django.test import Client
 from pytest_django.fixtures import Settings as SettingsWrapper
@@ -141,10 +142,33 @@ def world(db: None) -> World:
 
 
 def client_for(user: User | None) -> Client:
+    """A client logged in as ``user``, fully: with the second factor proved where the user has
+    one or must have one (operators get an app device for it if they have none)."""
     client = Client()
     if user is not None:
         client.force_login(user)
+        session = client.session
+        if second_factor_proved(user, session):
+            session.save()
     return client
+
+
+def second_factor_proved(user: User, session: SessionBase) -> bool:
+    """Mark ``session`` as having proved the user's second factor, as the verify page does, if
+    the user has one or needs one (operators); a missing one is made for them. True if the
+    session changed."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from treffpunkt.accounts.second_factor import second_factor_required
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None and second_factor_required(user):
+        device = TOTPDevice.objects.create(user=user, name="test app", confirmed=True)
+    if device is None:
+        return False
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    return True
 
 
 @pytest.fixture

@@ -52,10 +52,24 @@ class OrgAdminFactory(UserFactory):
 
 
 class OperatorFactory(UserFactory):
+    """An operator's staff member holding every capability, as the demo's; operators are never
+    superusers. Tests of a single capability make their own (tests/backoffice)."""
+
     role = Role.OPERATOR
     organization = None
     is_staff = True
-    is_superuser = True
+    is_superuser = False
+
+    @factory.post_generation
+    def capabilities(self, create: bool, extracted: Any, **kwargs: Any) -> None:
+        if not create:
+            return
+        from django.contrib.auth.models import Group
+
+        from treffpunkt.accounts.permissions import Capability
+
+        wanted = list(Capability) if extracted is None else list(extracted)
+        self.groups.add(*Group.objects.filter(name__in=[c.group_name for c in wanted]))
 
 
 class TermsVersionFactory(factory.django.DjangoModelFactory[TermsVersion]):

@@ -24,3 +24,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 # Every HTML page the suite receives is checked for ids used twice (tests/html_checks.py).
 MIDDLEWARE = ["tests.html_checks.DuplicateIdWatch", *MIDDLEWARE]  # noqa: F405
+
+# Every audit code a test writes must be registered by its app (with its sentence).
+AUDIT_CODES_STRICT = True

@@ -60,6 +60,9 @@ INSTALLED_APPS = [
     "channels",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django_tasks",
     "django_tasks_db",
     "treffpunkt.core",
@@ -69,6 +72,7 @@ INSTALLED_APPS = [
     "treffpunkt.calls",
     "treffpunkt.messaging",
     "treffpunkt.documents",
+    "treffpunkt.backoffice",
 ]
 
 MIDDLEWARE = [
@@ -79,6 +83,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "treffpunkt.accounts.middleware.SecondFactorMiddleware",
     "treffpunkt.accounts.middleware.UserLanguageMiddleware",
     "treffpunkt.accounts.middleware.TermsConsentMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

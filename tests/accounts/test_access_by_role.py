@@ -326,6 +326,8 @@ def test_the_table_covers_every_url_name_of_the_project():
         "accounts:accept_invitation",
         "accounts:terms_version",
     }
+    from tests.accounts.test_second_factor import SECOND_FACTOR_URL_NAMES
+    from tests.backoffice.test_access import BACKOFFICE_URL_NAMES
     from tests.booking.test_booking_access import BOOKING_URL_NAMES
     from tests.calls.test_call_page import CALL_URL_NAMES
     from tests.messaging.test_message_access import MESSAGE_URL_NAMES
@@ -335,6 +337,8 @@ def test_the_table_covers_every_url_name_of_the_project():
         - in_table
         - public_or_elsewhere
         - BOOKING_URL_NAMES
+        - SECOND_FACTOR_URL_NAMES
+        - BACKOFFICE_URL_NAMES
         - CALL_URL_NAMES
         - MESSAGE_URL_NAMES
         == set()

@@ -129,7 +129,8 @@ def crawl(client: Client, *, fixed: Iterable[str], limit: int = CRAWL_LIMIT) -> 
                 spent += 1
             response = client.get(url)
             headers = "\n".join(f"{key}: {value}" for key, value in response.headers.items())
-            body = response.content.decode("utf-8", "replace")
+            raw = b"".join(response.streaming_content) if response.streaming else response.content
+            body = raw.decode("utf-8", "replace")
             text = f"{headers}\n{body}".lower()
             visits[url] = Visit(url=url, status=response.status_code, text=text)
             found = _links(response)

@@ -24,8 +24,9 @@ from django_tasks_db.models import DBTaskResult, get_date_max
 from tests.calls.conftest import confirmed_call
 from tests.conftest import World, client_for
 from tests.factories import OperatorFactory
-from treffpunkt.accounts.demo import DEMO_PEOPLE, load_demo, operator_view_group
+from treffpunkt.accounts.demo import DEMO_PEOPLE, load_accounts_demo
 from treffpunkt.accounts.models import Role, User
+from treffpunkt.accounts.permissions import Capability
 from treffpunkt.accounts.services import register_member
 from treffpunkt.booking.models import BookingPolicy, ConsultationType
 from treffpunkt.calls.models import CallParticipation, CallSession
@@ -54,7 +55,7 @@ def people(db: None) -> dict[str, User]:
     """An operator as the demo makes one (staff, view permissions, no superuser) and a
     superuser, whom no permission stops unless the admin refuses itself."""
     operator = OperatorFactory(display_name="Olga Betrieb", is_superuser=False)
-    operator.groups.add(operator_view_group())
+    operator.groups.add(Group.objects.get(name=Capability.PLATFORM.group_name))
     return {
         "operator": operator,
         "superuser": OperatorFactory(display_name="Root", is_superuser=True),
@@ -263,7 +264,7 @@ def test_a_permission_lifted_by_mistake_still_writes_nothing(people: dict[str, U
 
 
 def test_the_demo_operator_is_no_superuser_and_can_browse_the_admin():
-    load_demo()
+    load_accounts_demo()
     [person] = [p for p in DEMO_PEOPLE if p.role == Role.OPERATOR]
     operator = User.objects.get(email=person.email)
     assert operator.is_staff and not operator.is_superuser
@@ -276,10 +277,10 @@ def test_the_demo_operator_is_no_superuser_and_can_browse_the_admin():
 
 
 def test_loading_the_demo_again_takes_superuser_rights_back_from_its_operator():
-    load_demo()
+    load_accounts_demo()
     [person] = [p for p in DEMO_PEOPLE if p.role == Role.OPERATOR]
     User.objects.filter(email=person.email).update(is_superuser=True)  # an older demo's data
 
-    load_demo()
+    load_accounts_demo()
 
     assert not User.objects.get(email=person.email).is_superuser

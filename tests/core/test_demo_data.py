@@ -10,13 +10,13 @@ from django.test import Client
 
 from treffpunkt.accounts.demo import DEMO_PASSWORD, DEMO_PEOPLE
 from treffpunkt.accounts.models import Organization, Role, TermsAcceptance, TermsVersion, User
-from treffpunkt.booking.demo import demo_call_appointment
 from treffpunkt.booking.models import (
     Appointment,
     AppointmentStatus,
     ConsultationType,
     WeeklyHours,
 )
+from treffpunkt.calls.demo import demo_call_appointment
 
 pytestmark = pytest.mark.django_db
 

@@ -42,9 +42,12 @@ async def test_a_logged_in_user_gets_pong_and_events_for_them_only():
     await communicator.send_to(text_data=json.dumps({"type": "ping"}))
     assert json.loads(await communicator.receive_from()) == {"type": "pong"}
 
-    await sync_to_async(notify_user)(other.pk, {"type": "hello", "for": "other"})
-    await sync_to_async(notify_user)(member.pk, {"type": "hello", "for": "member"})
-    assert json.loads(await communicator.receive_from()) == {"type": "hello", "for": "member"}
+    await sync_to_async(notify_user)(other.pk, {"type": "messages.new", "url": "/for-other/"})
+    await sync_to_async(notify_user)(member.pk, {"type": "messages.new", "url": "/for-member/"})
+    assert json.loads(await communicator.receive_from()) == {
+        "type": "messages.new",
+        "url": "/for-member/",
+    }
     assert await communicator.receive_nothing(timeout=0.2)
     await communicator.disconnect()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 from django.test import Client
@@ -348,10 +349,10 @@ def test_without_topics_members_are_told_where_to_write_instead(world: World):
 
 
 def test_the_demo_has_a_conversation_with_unread_messages(db: None):
-    from treffpunkt.accounts.demo import load_demo
+    from django.core.management import call_command
 
-    load_demo()
-    load_demo()  # idempotent
+    call_command("load_demo", stdout=StringIO())
+    call_command("load_demo", stdout=StringIO())  # idempotent
     mia = User.objects.get(email="mitglied1@example.org")
     assert selectors.unread_count(mia) == 1
     unread = selectors.only_unread(selectors.visible_conversations(mia), mia).get()

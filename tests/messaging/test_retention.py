@@ -14,6 +14,7 @@ from tests.conftest import World, client_for
 from tests.messaging.conftest import pdf_bytes, upload
 from treffpunkt.core import clock
 from treffpunkt.core.models import AuditEntry
+from treffpunkt.core.registries import registry
 from treffpunkt.messaging import files, services
 from treffpunkt.messaging.models import (
     Attachment,
@@ -23,7 +24,6 @@ from treffpunkt.messaging.models import (
     Message,
     ReadMarker,
 )
-from treffpunkt.schedule import SCHEDULE
 
 pytestmark = pytest.mark.django_db
 
@@ -115,7 +115,7 @@ def test_reopening_before_the_deadline_keeps_the_messages(
 
 
 def test_the_retention_job_is_scheduled():
-    jobs = {job.name: job for job in SCHEDULE}
+    jobs = {job.name: job for job in registry.schedule()}
     assert "messaging.delete_expired_messages" in jobs
     assert "messaging.send_member_notices" in jobs
     assert "messaging.send_staff_digests" in jobs

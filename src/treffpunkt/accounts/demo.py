@@ -5,13 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.apps import apps
-from django.contrib.admin import site as admin_site
-from django.contrib.auth import get_permission_codename
-from django.contrib.auth.models import Group, Permission
-from django.contrib.contenttypes.models import ContentType
+from django.contrib.auth.models import Group
 from django.db import transaction
-from django.db.models import Model
 
 from treffpunkt.accounts.models import (
     Organization,
@@ -21,11 +16,14 @@ from treffpunkt.accounts.models import (
     TermsVersion,
     User,
 )
+from treffpunkt.accounts.permissions import Capability
 from treffpunkt.core import clock
 
 DEMO_PASSWORD = "Treffpunkt-Demo-2026"
 DEMO_ORGANIZATION = {"slug": "kasse-nord", "name": "Gesundheitskasse Nord (Demo)"}
-OPERATOR_VIEW_GROUP = "Betrieb: Verwaltung ansehen"
+# The demo operator's authenticator key, printed at start so that anyone trying the demo can
+# add it to an app. Public, like the password: only ever for this demo account.
+DEMO_SECOND_FACTOR_SECRET = "TREF FPUN KTDE MOBE TRIE BNUR DEMO 2345"
 
 
 @dataclass(frozen=True)
@@ -57,14 +55,15 @@ Ihre E-Mail-Adresse sieht niemand außer Ihnen.
 """
 
 
-def load_demo() -> list[DemoLogin]:
+def load_accounts_demo() -> None:
+    """The demo organization, one person per role, the terms; the operator holds every
+    capability (no superuser) and the printed demo key as its second factor."""
     with transaction.atomic():
-        organization, _ = Organization.objects.get_or_create(
-            slug=DEMO_ORGANIZATION["slug"], defaults={"name": DEMO_ORGANIZATION["name"]}
-        )
+        organization = demo_organization()
         users = {person.email: _demo_user(person, organization) for person in DEMO_PEOPLE}
         operator = next(users[p.email] for p in DEMO_PEOPLE if p.role == Role.OPERATOR)
-        _may_only_view_the_administration(operator)
+        _every_capability(operator)
+        _demo_second_factor(operator)
         admin = users["admin@kasse-nord.example.org"]
         versions = [
             _demo_terms(organization, admin, TermsKind.TERMS, TERMS_TEXT),
@@ -76,14 +75,32 @@ def load_demo() -> list[DemoLogin]:
             TermsAcceptance.objects.get_or_create(
                 user=users["mitglied1@example.org"], version=version
             )
-    # Booking builds on accounts; its demo is loaded here so one command fills everything.
-    from treffpunkt.booking.demo import load_booking_demo
 
-    load_booking_demo(organization=organization, people=users)
-    from treffpunkt.messaging.demo import load_messaging_demo
 
-    load_messaging_demo(organization=organization, people=users)
-    return DEMO_PEOPLE
+def demo_organization() -> Organization:
+    organization, _ = Organization.objects.get_or_create(
+        slug=DEMO_ORGANIZATION["slug"], defaults={"name": DEMO_ORGANIZATION["name"]}
+    )
+    return organization
+
+
+def demo_people() -> dict[str, User]:
+    """The demo's people by e-mail address (for the other apps' demo loaders)."""
+    emails = [person.email for person in DEMO_PEOPLE]
+    return {user.email: user for user in User.objects.filter(email__in=emails)}
+
+
+def describe_accounts_demo() -> list[str]:
+    operator = next(p for p in DEMO_PEOPLE if p.role == Role.OPERATOR)
+    compact = DEMO_SECOND_FACTOR_SECRET.replace(" ", "")
+    return [
+        f"Demo logins, all with the password: {DEMO_PASSWORD}",
+        *(f"  {p.role:<16} {p.email:<36} {p.display_name}" for p in DEMO_PEOPLE),
+        f"The operator {operator.email} holds every back-office capability and also needs a "
+        "code from an authenticator app (second factor). Add this key to an app (time-based, "
+        f"6 digits): {DEMO_SECOND_FACTOR_SECRET} - or run: oathtool --totp -b {compact}. It is "
+        "a public demo key, printed for everybody: never use it for a real account.",
+    ]
 
 
 def _demo_user(person: DemoLogin, organization: Organization) -> User:
@@ -105,34 +122,30 @@ def _demo_user(person: DemoLogin, organization: Organization) -> User:
     )
 
 
-def _may_only_view_the_administration(operator: User) -> None:
+def _every_capability(operator: User) -> None:
+    """The demo shows the whole back office: its operator holds every capability."""
     # Demo data loaded by an earlier version made the operator a superuser; take that back.
     if operator.is_superuser:
         operator.is_superuser = False
         operator.save(update_fields=["is_superuser"])
-    operator.groups.add(operator_view_group())
+    groups = Group.objects.filter(name__in=[c.group_name for c in Capability])
+    operator.groups.add(*groups)
 
 
-def operator_view_group() -> Group:
-    """A group with the view permission of every model the administration shows (and of the
-    rows shown under them): what an operator who is no superuser needs to browse it. Nothing
-    to add, change or delete: the administration does not write (treffpunkt.core.admin)."""
-    group, _ = Group.objects.get_or_create(name=OPERATOR_VIEW_GROUP)
-    shown: set[type[Model]] = set()
-    for model in apps.get_models():
-        if admin_site.is_registered(model):
-            shown.add(model)
-            inlines = admin_site.get_model_admin(model).inlines
-            shown.update(inline.model for inline in inlines)
-    permissions = [
-        Permission.objects.get(
-            content_type=ContentType.objects.get_for_model(model),
-            codename=get_permission_codename("view", model._meta),
+def _demo_second_factor(operator: User) -> None:
+    """Operators must have a second factor; the demo one gets the printed demo key. A device
+    someone set up themselves in the demo is left alone."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from treffpunkt.accounts.second_factor import APP_DEVICE_NAME, key_from_secret
+
+    if not TOTPDevice.objects.filter(user=operator, confirmed=True).exists():
+        TOTPDevice.objects.create(
+            user=operator,
+            name=APP_DEVICE_NAME,
+            key=key_from_secret(DEMO_SECOND_FACTOR_SECRET),
+            confirmed=True,
         )
-        for model in shown
-    ]
-    group.permissions.set(permissions)
-    return group
 
 
 def _demo_terms(organization: Organization, admin: User, kind: str, text: str) -> TermsVersion:

@@ -33,8 +33,14 @@ class Role(models.TextChoices):
     STAFF = "staff", _("Staff member")
     ORG_ADMIN = "org_admin", _("Organization admin")
     OPERATOR = "operator", _("Operator")
+    # A person at a business customer of the operator (invoices, contracts, availability, fault
+    # tickets). Belongs to no organization of the consultation platform; the customers app
+    # links the person to the customer.
+    CUSTOMER_CONTACT = "customer_contact", _("Business customer's contact")
 
 
+# Roles outside any organization of the consultation platform.
+PLATFORM_ROLES = frozenset({Role.OPERATOR, Role.CUSTOMER_CONTACT})
 ORGANIZATION_ROLES = frozenset({Role.MEMBER, Role.STAFF, Role.ORG_ADMIN})
 TEAM_ROLES = frozenset({Role.STAFF, Role.ORG_ADMIN})
 
@@ -100,11 +106,24 @@ class User(AbstractBaseUser, PermissionsMixin):
             models.UniqueConstraint(Lower("email"), name="unique_email_ignoring_case"),
             models.CheckConstraint(
                 condition=(
-                    models.Q(role="operator", organization__isnull=True)
-                    | (~models.Q(role="operator") & models.Q(organization__isnull=False))
+                    models.Q(role__in=["operator", "customer_contact"], organization__isnull=True)
+                    | (
+                        ~models.Q(role__in=["operator", "customer_contact"])
+                        & models.Q(organization__isnull=False)
+                    )
                 ),
                 name="organization_matches_role",
             ),
+        ]
+        # The operator's capabilities (treffpunkt.accounts.permissions.Capability): Django
+        # permissions, handed out through one group per capability.
+        permissions = [
+            ("capability_customers", "Capability: customers and contracts"),
+            ("capability_billing", "Capability: billing"),
+            ("capability_support", "Capability: support"),
+            ("capability_availability", "Capability: availability"),
+            ("capability_auditor", "Capability: read-only auditor"),
+            ("capability_platform", "Capability: platform administration"),
         ]
 
     def __str__(self) -> str:
@@ -132,6 +151,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_operator(self) -> bool:
         return self.role == Role.OPERATOR
+
+    @property
+    def is_customer_contact(self) -> bool:
+        return self.role == Role.CUSTOMER_CONTACT
 
 
 class EmailConfirmation(models.Model):

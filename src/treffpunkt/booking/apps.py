@@ -6,3 +6,8 @@ class BookingConfig(AppConfig):
     name = "treffpunkt.booking"
     label = "booking"
     verbose_name = _("Appointments")
+
+    def ready(self) -> None:
+        from treffpunkt.booking import contributions
+
+        contributions.register()

@@ -1,5 +1,6 @@
 """Booking demo data: two consultation types, opening hours for both demo staff members, one
-confirmed appointment and one open request. Idempotent like the rest of the demo."""
+confirmed appointment and one open request. Idempotent like the rest of the demo. (The
+appointment whose call page is open at once belongs to the calls demo.)"""
 
 from __future__ import annotations
 
@@ -8,23 +9,23 @@ from datetime import time, timedelta
 
 from django.db import transaction
 
+from treffpunkt.accounts.demo import demo_organization, demo_people
 from treffpunkt.accounts.models import Organization, User
 from treffpunkt.booking import services
 from treffpunkt.booking.models import (
     Appointment,
-    AppointmentStatus,
     ConsultationType,
     WeeklyHours,
 )
 from treffpunkt.booking.selectors import organization_today, slots_for
-from treffpunkt.calls.selectors import call_window
-from treffpunkt.core import clock
 
 WORKDAYS = range(5)
 DEMO_MEMBER = "mitglied1@example.org"
 
 
-def load_booking_demo(*, organization: Organization, people: dict[str, User]) -> None:
+def load_booking_demo() -> None:
+    organization = demo_organization()
+    people = demo_people()
     staff = [people["berater1@kasse-nord.example.org"], people["berater2@kasse-nord.example.org"]]
     with transaction.atomic():
         general = _demo_type(
@@ -58,7 +59,6 @@ def load_booking_demo(*, organization: Organization, people: dict[str, User]) ->
     max_ = people["mitglied2@example.org"]
     if not Appointment.objects.filter(member__in=[mia, max_]).exists():
         _book_coming_days(organization, general, mia=mia, max_=max_)
-    _call_open_now(member=mia, staff=staff[0], ctype=general)
 
 
 def _book_coming_days(
@@ -81,35 +81,6 @@ def _book_coming_days(
         request_key=uuid.uuid4(),
         note="Ich habe eine Frage zu meinem Antrag.",
     )
-
-
-def demo_call_appointment(*, minutes_left: int = 0) -> Appointment | None:
-    """The demo member's confirmed appointment whose call page is open now (for at least
-    ``minutes_left`` more minutes), if there is one."""
-    now = clock.now()
-    for appointment in Appointment.objects.filter(
-        member__email=DEMO_MEMBER, status=AppointmentStatus.CONFIRMED, end__gt=now
-    ):
-        window = call_window(appointment)
-        if window.is_open(now) and window.closes_at - now > timedelta(minutes=minutes_left):
-            return appointment
-    return None
-
-
-def _call_open_now(*, member: User, staff: User, ctype: ConsultationType) -> None:
-    """A confirmed appointment starting in a few minutes, so that right after start-up the
-    demo member and the demo staff member can hold a video call (two browser windows). Made
-    again on a later start when the last one's call window is about to close."""
-    now = clock.now()
-    if demo_call_appointment(minutes_left=20) is not None:
-        return
-    start = now.replace(second=0, microsecond=0) + timedelta(minutes=5)
-    try:
-        services.book_for_member(
-            actor=staff, member=member, consultation_type=ctype, staff=staff, start=start
-        )
-    except services.StaffBusy:
-        return  # the demo staff member is busy right now: no short-notice demo call this time
 
 
 def _demo_type(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from itertools import groupby
 from typing import Any, cast
 
@@ -31,11 +31,10 @@ from treffpunkt.booking.forms import (
     StaffCancelForm,
 )
 from treffpunkt.booking.models import Appointment, AppointmentStatus, ConsultationType
-from treffpunkt.calls.selectors import call_window, role_in_call
+from treffpunkt.booking.page_parts import parts_for
 from treffpunkt.core import clock
 from treffpunkt.core.actions import run_action
 from treffpunkt.core.errors import DomainError, NotAllowed
-from treffpunkt.messaging.models import Conversation
 
 DAYS_PER_PAGE = 7
 
@@ -192,8 +191,7 @@ def appointment_detail(request: HttpRequest, appointment_id: int) -> HttpRespons
             "cancel_form": _cancel_form(viewer),
             "decline_form": ReasonForm(prefix=DECLINE),
             "AppointmentStatus": AppointmentStatus,
-            **_call_context(appointment, viewer, now),
-            "conversation": Conversation.objects.filter(appointment=appointment).first(),
+            "page_parts": parts_for(appointment, viewer, now),
         },
     )
 
@@ -206,19 +204,6 @@ def _cancel_form(viewer: User, data: Any = None) -> forms.Form:
     """Members may cancel without a reason; staff give one, which the member reads."""
     form_class = CancelForm if viewer.is_member else StaffCancelForm
     return form_class(data, prefix=CANCEL)
-
-
-def _call_context(appointment: Appointment, viewer: User, now: datetime) -> dict[str, Any]:
-    """The way to the video call, for the appointment's two people only."""
-    if appointment.status != AppointmentStatus.CONFIRMED or not role_in_call(appointment, viewer):
-        return {}
-    window = call_window(appointment)
-    return {
-        "call_window": window,
-        "call_open": window.is_open(now),
-        "call_over": now >= window.closes_at,
-        "call_url": reverse("calls:call", kwargs={"appointment_id": appointment.pk}),
-    }
 
 
 def _act(

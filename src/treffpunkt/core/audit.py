@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db import models
 
 from treffpunkt.core.models import AuditEntry
+from treffpunkt.core.registries import registry
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from treffpunkt.accounts.models import Organization, User
@@ -20,7 +25,13 @@ def record(
     organization: Organization | None = None,
     data: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Write one audit entry. ``code`` is namespaced: ``<app>.<object>.<verb>``."""
+    """Write one audit entry. ``code`` is namespaced (``<app>.<object>.<verb>``) and registered
+    by its app with the sentence the audit log shows. An unregistered code fails under
+    ``AUDIT_CODES_STRICT`` (the tests) and is logged otherwise: the entry itself is never lost."""
+    if code not in registry.audit_codes:
+        if getattr(settings, "AUDIT_CODES_STRICT", False):
+            raise LookupError(f"audit code {code!r} is not registered by its app")
+        logger.warning("audit code %s is not registered", code)
     actor_user = actor if actor is not None and actor.is_authenticated else None
     return AuditEntry.objects.create(
         code=code,

@@ -12,6 +12,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from treffpunkt.core import frames
 from treffpunkt.core.realtime import user_group
+from treffpunkt.core.registries import registry
 
 MAX_FRAME_BYTES = 4096
 MAX_FRAMES_PER_10_SECONDS = 30
@@ -77,8 +78,8 @@ class UserEventsConsumer(JsonSocketConsumer):
     joined: list[str]
 
     def event_groups(self, user: Any) -> list[str]:
-        """The groups whose events this user hears. Features add their own (see messaging)."""
-        return [user_group(user.pk)]
+        """The groups whose events this user hears: their own, and what the apps register."""
+        return [user_group(user.pk), *registry.groups_for(user)]
 
     async def connect(self) -> None:
         user = self.scope.get("user")

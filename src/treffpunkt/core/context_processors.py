@@ -5,26 +5,26 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
-from django.utils.translation import gettext as _
+from django.utils.functional import SimpleLazyObject
+
+from treffpunkt.core.navigation import links_for
+from treffpunkt.core.registries import Area, registry
 
 
 def live_messages() -> dict[str, str]:
-    """What the live notice says for each event type (events.js shows it as a link)."""
+    """What the live notice says for each event type (events.js shows it as a link); each app
+    registers its events with their notice."""
     return {
-        "booking.request": _("New appointment request – open it"),
-        "booking.confirmed": _("An appointment was confirmed – open it"),
-        "booking.declined": _("A request was declined – open it"),
-        "booking.proposed": _("Another time was proposed – open it"),
-        "booking.cancelled": _("An appointment was cancelled – open it"),
-        "booking.moved": _("An appointment was moved – open it"),
-        "booking.expired": _("A request expired – open it"),
-        "messages.new": _("You have a new message – open it"),
+        event.kind: str(event.notice) for event in registry.live_events.values() if event.notice
     }
 
 
 def site(request: HttpRequest) -> dict[str, Any]:
-    return {
+    context: dict[str, Any] = {
         "SITE_NAME": "Treffpunkt",
         "LANGUAGES": settings.LANGUAGES,
-        "live_messages_json": json.dumps(live_messages()),
+        "live_messages_json": SimpleLazyObject(lambda: json.dumps(live_messages())),
     }
+    if request.user.is_authenticated:
+        context["main_nav"] = SimpleLazyObject(lambda: links_for(request, Area.MAIN))
+    return context

@@ -8,9 +8,12 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
+import msgspec
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
+
+from treffpunkt.core.registries import registry
 
 GroupSend = tuple[str, dict[str, Any]]
 
@@ -63,5 +66,19 @@ async def send_all(sends: list[GroupSend]) -> None:
         await layer.group_send(group, message)
 
 
+def checked_event(event: dict[str, Any]) -> dict[str, Any]:
+    """``event`` as registered: its type is known and its payload has exactly its schema's
+    shape. A mismatch is a programming error and fails where the event is made."""
+    kind = event.get("type")
+    registered = registry.live_events.get(kind) if isinstance(kind, str) else None
+    if registered is None:
+        raise LookupError(f"live event {kind!r} is not registered by its app")
+    msgspec.convert(event, registered.schema)
+    return event
+
+
 def notify_user(user_id: int, event: dict[str, Any]) -> None:
-    send_to_group_after_commit(user_group(user_id), {"type": "user.event", "event": event})
+    """Send ``event`` (a registered live event) to the user's open pages after commit."""
+    send_to_group_after_commit(
+        user_group(user_id), {"type": "user.event", "event": checked_event(event)}
+    )

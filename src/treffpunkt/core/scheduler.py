@@ -1,7 +1,14 @@
-"""The one scheduler: it enqueues the periodic jobs declared in ``treffpunkt.schedule``.
+"""The one scheduler: it enqueues the periodic jobs the apps register.
 
-A job says when it runs with a cadence: ``Every`` (a fixed interval counted from the Unix epoch
-in UTC), or a wall time in a named time zone, ``Daily``, ``Weekly`` or ``Monthly``.
+Each app declares its jobs in its ``contributions.py`` (``registry.add_periodic_jobs``);
+``manage.py run_scheduler`` prints the whole schedule when it starts. A job says when it runs
+with a cadence:
+
+- ``Every(timedelta(minutes=1))``: once per interval, slots counted from the Unix epoch in UTC
+  (so ``Every(timedelta(days=1))`` is midnight UTC);
+- ``Daily(at=time(3), zone="Europe/Berlin")``: every day at 03:00 Berlin time;
+- ``Weekly(weekday=calendar.MONDAY, at=time(6), zone="Europe/Berlin")``;
+- ``Monthly(day=1, at=time(2), zone="Europe/Berlin")``.
 
 Rules:
 

@@ -6,3 +6,8 @@ class DocumentsConfig(AppConfig):
     name = "treffpunkt.documents"
     label = "documents"
     verbose_name = _("Documents")
+
+    def ready(self) -> None:
+        from treffpunkt.documents import contributions
+
+        contributions.register()

@@ -22,10 +22,10 @@ from django.utils.translation import gettext as _
 from treffpunkt.accounts.models import User
 from treffpunkt.core.consumers import JsonSocketConsumer, UserEventsConsumer
 from treffpunkt.core.errors import DomainError, NotAllowed
-from treffpunkt.core.realtime import GroupSend, send_all, sends_collected
+from treffpunkt.core.realtime import GroupSend, checked_event, send_all, sends_collected
 from treffpunkt.messaging import frames, services
 from treffpunkt.messaging.models import Conversation, Message
-from treffpunkt.messaging.realtime import conversation_group, message_event, team_group
+from treffpunkt.messaging.realtime import conversation_group, message_event
 from treffpunkt.messaging.selectors import ConversationNotFound, side_of, unread_count
 
 CLOSE_UNAUTHENTICATED = 4401
@@ -161,8 +161,8 @@ class ConversationConsumer(JsonSocketConsumer):
 
 class EventsConsumer(UserEventsConsumer):
     """The user's event stream plus ``{"type": "unread", "count": n}`` whenever their unread
-    count may have changed. Team members also hear their organization's changes, since a
-    member's message is unread for everyone who could answer it."""
+    count may have changed. Team members also hear their organization's changes (a group that
+    messaging registers), since a member's message is unread for everyone who could answer it."""
 
     recount: asyncio.Task[None] | None = None
     recount_wanted = False
@@ -173,12 +173,6 @@ class EventsConsumer(UserEventsConsumer):
             # The count as of now: after a reconnection the page may have missed changes.
             self.recount_wanted = True
             self.recount = asyncio.create_task(self._recount(delay=0))
-
-    def event_groups(self, user: Any) -> list[str]:
-        groups = super().event_groups(user)
-        if user.is_team:
-            groups.append(team_group(user.organization_id))
-        return groups
 
     async def unread_changed(self, message: dict[str, Any]) -> None:
         self.recount_wanted = True
@@ -193,7 +187,7 @@ class EventsConsumer(UserEventsConsumer):
             self.recount_wanted = False
             count = await database_sync_to_async(unread_count)(self.scope["user"])
             try:
-                await self._send({"type": "unread", "count": count})
+                await self._send(checked_event({"type": "unread", "count": count}))
             except OSError:
                 # The page went away while counting (uvicorn's ClientDisconnected); its
                 # disconnect is on the way and ends this consumer.

@@ -4,14 +4,18 @@ Idempotent like the rest of the demo."""
 
 from __future__ import annotations
 
-from treffpunkt.accounts.models import Organization, User
+from django.conf import settings
+
+from treffpunkt.accounts.demo import demo_organization, demo_people
 from treffpunkt.messaging import services
 from treffpunkt.messaging.models import Conversation, InquiryTopic
 
 TOPICS = ("Leistungen und Anträge", "Beiträge und Zahlungen", "Mitgliedschaft")
 
 
-def load_messaging_demo(*, organization: Organization, people: dict[str, User]) -> None:
+def load_messaging_demo() -> None:
+    organization = demo_organization()
+    people = demo_people()
     admin = people["admin@kasse-nord.example.org"]
     for name in TOPICS:
         if not InquiryTopic.objects.filter(organization=organization, name=name).exists():
@@ -39,3 +43,11 @@ def load_messaging_demo(*, organization: Organization, people: dict[str, User]) 
             topic=topics["Beiträge und Zahlungen"],
             text="Hallo, mein Beitrag wurde diesen Monat doppelt abgebucht. Was kann ich tun?",
         )
+
+
+def describe_messaging_demo() -> list[str]:
+    site = settings.SITE_URL
+    return [
+        f"Messages demo: mitglied1@example.org has unread answers under {site}/nachrichten/; "
+        f"the team's inbox is {site}/nachrichten/posteingang/ (a question from mitglied2 waits)."
+    ]

@@ -6,3 +6,8 @@ class NotificationsConfig(AppConfig):
     name = "treffpunkt.notifications"
     label = "notifications"
     verbose_name = _("Notifications")
+
+    def ready(self) -> None:
+        from treffpunkt.notifications import contributions
+
+        contributions.register()
