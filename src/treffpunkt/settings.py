@@ -88,6 +88,7 @@ MIDDLEWARE = [
     "treffpunkt.accounts.middleware.UserLanguageMiddleware",
     "treffpunkt.accounts.middleware.TermsConsentMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "treffpunkt.core.middleware.NotAllowedIsNotFound",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",

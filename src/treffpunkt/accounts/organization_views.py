@@ -18,7 +18,7 @@ from treffpunkt.accounts import selectors, services
 from treffpunkt.accounts.forms import InvitationForm, PublishTermsForm, RevealEmailForm
 from treffpunkt.accounts.models import Organization, TermsVersion, User
 from treffpunkt.accounts.permissions import org_admin_required, team_required
-from treffpunkt.core.errors import DomainError, NotAllowed
+from treffpunkt.core.errors import DomainError
 
 
 def _user(request: HttpRequest) -> User:
@@ -111,10 +111,7 @@ def team(request: HttpRequest) -> HttpResponse:
 @org_admin_required
 @require_POST
 def revoke_invitation(request: HttpRequest, invitation_id: int) -> HttpResponse:
-    try:
-        services.revoke_invitation(admin=_user(request), invitation_id=invitation_id)
-    except NotAllowed:
-        return render(request, "404.html", status=404)
+    services.revoke_invitation(admin=_user(request), invitation_id=invitation_id)
     messages.success(request, _("The invitation was withdrawn."))
     return redirect("accounts:team")
 

@@ -26,7 +26,7 @@ from treffpunkt.booking.forms_setup import (
 )
 from treffpunkt.booking.models import ConsultationType, HoursException, Weekday, WeeklyHours
 from treffpunkt.booking.selectors import organization_today, policy_for, team_members
-from treffpunkt.core.errors import DomainError, NotAllowed
+from treffpunkt.core.errors import DomainError
 
 
 def _user(request: HttpRequest) -> User:
@@ -106,8 +106,6 @@ def type_edit(request: HttpRequest, type_id: int | None = None) -> HttpResponse:
         )
         try:
             saved = services.save_consultation_type(admin=admin, fields=fields, type_id=type_id)
-        except NotAllowed as exc:
-            raise Http404 from exc
         except DomainError as exc:
             form.add_error("staff" if exc.code == "staff" else None, str(exc.message))
         except ValidationError as exc:
@@ -149,8 +147,6 @@ def policy_edit(request: HttpRequest) -> HttpResponse:
                 member_change_cutoff_hours=data["member_change_cutoff_hours"],
                 reminder_minutes=data["reminders"],
             )
-        except NotAllowed as exc:
-            raise Http404 from exc
         except DomainError as exc:
             form.add_error(None, str(exc.message))
         except ValidationError as exc:
@@ -223,8 +219,6 @@ def hours_edit(request: HttpRequest, staff_id: int) -> HttpResponse:
             services.set_weekly_hours(
                 actor=viewer, staff=staff, intervals=hours_form.cleaned_data["intervals"]
             )
-        except NotAllowed as exc:
-            raise Http404 from exc
         except DomainError as exc:
             hours_form.add_error(None, str(exc.message))
         else:
@@ -242,8 +236,6 @@ def hours_edit(request: HttpRequest, staff_id: int) -> HttpResponse:
                 end=data["end"],
                 note=data["note"],
             )
-        except NotAllowed as exc:
-            raise Http404 from exc
         except DomainError as exc:
             exception_form.add_error(None, str(exc.message))
         else:
@@ -276,9 +268,6 @@ def remove_exception(request: HttpRequest, exception_id: int) -> HttpResponse:
     )
     if staff_id is None:
         raise Http404
-    try:
-        services.remove_hours_exception(actor=viewer, exception_id=exception_id)
-    except NotAllowed as exc:
-        raise Http404 from exc
+    services.remove_hours_exception(actor=viewer, exception_id=exception_id)
     messages.success(request, _("The change was removed."))
     return redirect("booking:hours", staff_id=staff_id)

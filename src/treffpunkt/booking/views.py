@@ -34,7 +34,7 @@ from treffpunkt.booking.models import Appointment, AppointmentStatus, Consultati
 from treffpunkt.booking.page_parts import parts_for
 from treffpunkt.core import clock
 from treffpunkt.core.actions import run_action
-from treffpunkt.core.errors import DomainError, NotAllowed
+from treffpunkt.core.errors import DomainError
 
 DAYS_PER_PAGE = 7
 
@@ -309,8 +309,6 @@ def _choose_new_slot(
         if form.is_valid():
             try:
                 action(viewer, appointment, form.cleaned_data["start"])
-            except NotAllowed as exc:
-                raise Http404 from exc
             except DomainError as exc:
                 messages.error(request, str(exc.message))
             else:

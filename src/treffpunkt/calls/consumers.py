@@ -20,7 +20,7 @@ from treffpunkt.calls import frames, services
 from treffpunkt.calls.ice import ice_servers_for
 from treffpunkt.calls.realtime import call_group
 from treffpunkt.core.consumers import JsonSocketConsumer
-from treffpunkt.core.errors import DomainError
+from treffpunkt.core.errors import Refusal
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ class CallConsumer(JsonSocketConsumer):
         except services.CallNotFound:
             await self._refuse(CLOSE_NOT_FOUND)
             return
-        except DomainError:
+        except Refusal:
             await self._refuse(CLOSE_NOT_POSSIBLE)
             return
         self.role = joined.role
@@ -115,7 +115,7 @@ class CallConsumer(JsonSocketConsumer):
                 await self._record_traffic(frame)
             elif kind in frames.RELAYED:
                 await self._relay(frame)
-        except DomainError as exc:
+        except Refusal as exc:
             await self._send({"type": "error", "code": exc.code})
 
     # --- what the page asks for ---------------------------------------------------------------

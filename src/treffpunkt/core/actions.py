@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
-from treffpunkt.core.errors import DomainError, NotAllowed
+from treffpunkt.core.errors import DomainError
 
 
 def run_action(
@@ -19,8 +19,6 @@ def run_action(
     other refusal is shown as it is, success as ``success``; then redirect to ``back_to``."""
     try:
         action()
-    except NotAllowed as exc:
-        raise Http404 from exc
     except DomainError as exc:
         messages.error(request, str(exc.message))
     else:

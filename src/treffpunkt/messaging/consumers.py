@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from treffpunkt.accounts.models import User
 from treffpunkt.core.consumers import JsonSocketConsumer, UserEventsConsumer
-from treffpunkt.core.errors import DomainError, NotAllowed
+from treffpunkt.core.errors import NotAllowed, Refusal
 from treffpunkt.core.realtime import GroupSend, checked_event, send_all, sends_collected
 from treffpunkt.messaging import frames, services
 from treffpunkt.messaging.models import Conversation, Message
@@ -125,7 +125,7 @@ class ConversationConsumer(JsonSocketConsumer):
             # database work and mostly waits for round trips, so several posts run at once
             # (posts to one conversation still queue on its row lock).
             posted, sends = await database_sync_to_async(post, thread_sensitive=False)()
-        except DomainError as exc:
+        except Refusal as exc:
             await self._send(
                 {"type": "error", "code": exc.code, "message": str(exc.message), "ref": ref}
             )
