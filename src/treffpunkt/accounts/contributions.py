@@ -42,6 +42,8 @@ AUDIT_CODES = (
         "accounts.member.email_revealed",
         _("%(actor)s revealed the e-mail address of %(target)s, stating a reason."),
     ),
+    AuditCode("accounts.organization.opened", _("%(actor)s opened the organization %(target)s.")),
+    AuditCode("accounts.operator.added", _("%(actor)s added %(target)s to the operator's staff.")),
     AuditCode("accounts.terms.published", _("%(actor)s published %(target)s.")),
     AuditCode("accounts.terms.accepted", _("%(actor)s accepted %(target)s.")),
     # The second factor (treffpunkt.accounts.second_factor).
