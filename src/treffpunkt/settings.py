@@ -246,6 +246,15 @@ STORAGES = {
         "BACKEND": "treffpunkt.documents.storage.DocumentStorage",
         "OPTIONS": {"file_permissions_mode": 0o600, "directory_permissions_mode": 0o700},
     },
+    # Files sent with messages, in PRIVATE_FILES_DIR/attachments (where they always were).
+    "attachments": {
+        "BACKEND": "treffpunkt.documents.storage.PrivateStorage",
+        "OPTIONS": {
+            "subdirectory": "attachments",
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
+    },
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"

@@ -1,7 +1,8 @@
 """Attachment files: what they are (from their bytes, never their name) and where they live.
 
-The files sit under ``settings.PRIVATE_FILES_DIR`` (outside static and media, served by no web
-server), each under a random name. Only the download view reads them, after checking access.
+The files are saved through Django's Storage API (``STORAGES["attachments"]``, by default
+``PRIVATE_FILES_DIR/attachments``: outside static and media, served by no web server), each
+under a random name with its sha256. Only the download view reads them, after checking access.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ import unicodedata
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import IO, Protocol, cast
 
-from django.conf import settings
+from django.core.files import File
 from django.utils.translation import gettext as _
 
 from treffpunkt.core.errors import DomainError
+from treffpunkt.documents.storage import attachment_storage
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PER_MESSAGE = 5
@@ -113,11 +115,12 @@ def check_uploads(uploads: list[Upload]) -> list[CheckedFile]:
 
 
 def files_dir() -> Path:
-    return Path(settings.PRIVATE_FILES_DIR) / "attachments"
+    """Where the attachment storage keeps its files (for a file system storage)."""
+    return Path(attachment_storage().path(""))
 
 
 def path_of(stored_name: str) -> Path:
-    return files_dir() / stored_name
+    return Path(attachment_storage().path(stored_name))
 
 
 @dataclass(frozen=True)
@@ -127,20 +130,26 @@ class StoredFile:
 
 
 def store(checked: CheckedFile) -> StoredFile:
-    """Write the bytes under a new random name (the caller removes them if its transaction
-    fails)."""
-    directory = files_dir()
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    stored_name = f"{uuid.uuid4().hex}.{checked.kind.extension}"
+    """Save the bytes through the attachment storage under a new random name, with their hash
+    (the caller removes them if its transaction fails)."""
     digest = hashlib.sha256()
     checked.upload.seek(0)
-    with open(directory / stored_name, "xb") as target:
-        while chunk := checked.upload.read(64 * 1024):
-            digest.update(chunk)
-            target.write(chunk)
+    while chunk := checked.upload.read(64 * 1024):
+        digest.update(chunk)
+    checked.upload.seek(0)
+    wanted = f"{uuid.uuid4().hex}.{checked.kind.extension}"
+    # An upload reads and seeks like a file, which is all the storage asks of it.
+    readable = cast(IO[bytes], checked.upload)
+    stored_name = attachment_storage().save(wanted, File(readable, name=wanted))
     return StoredFile(stored_name=stored_name, sha256=digest.hexdigest())
 
 
+def open_stored(stored_name: str) -> IO[bytes]:
+    """The stored bytes for reading (the caller closes them); FileNotFoundError if gone."""
+    return attachment_storage().open(stored_name, "rb")
+
+
 def remove(stored_names: list[str]) -> None:
+    storage = attachment_storage()
     for name in stored_names:
-        path_of(name).unlink(missing_ok=True)
+        storage.delete(name)

@@ -235,7 +235,7 @@ def attachment(request: HttpRequest, conversation_id: int, attachment_id: int) -
     if item is None:
         raise Http404
     try:
-        handle = open(files.path_of(item.stored_name), "rb")  # noqa: SIM115 - FileResponse closes it
+        handle = files.open_stored(item.stored_name)  # FileResponse closes it
     except FileNotFoundError as exc:
         raise Http404 from exc
     response = FileResponse(
