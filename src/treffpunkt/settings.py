@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "treffpunkt.messaging",
     "treffpunkt.documents",
     "treffpunkt.backoffice",
+    "treffpunkt.customers",
 ]
 
 MIDDLEWARE = [

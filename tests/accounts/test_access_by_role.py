@@ -330,6 +330,7 @@ def test_the_table_covers_every_url_name_of_the_project():
     from tests.backoffice.test_access import BACKOFFICE_URL_NAMES
     from tests.booking.test_booking_access import BOOKING_URL_NAMES
     from tests.calls.test_call_page import CALL_URL_NAMES
+    from tests.customers.test_access import CUSTOMER_URL_NAMES
     from tests.messaging.test_message_access import MESSAGE_URL_NAMES
 
     assert (
@@ -341,6 +342,7 @@ def test_the_table_covers_every_url_name_of_the_project():
         - BACKOFFICE_URL_NAMES
         - CALL_URL_NAMES
         - MESSAGE_URL_NAMES
+        - CUSTOMER_URL_NAMES
         == set()
     )
 

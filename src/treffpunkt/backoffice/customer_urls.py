@@ -1,6 +1,6 @@
 """A business customer's area, mounted at /kunde/."""
 
-from django.urls import path
+from django.urls import include, path
 
 from treffpunkt.backoffice import views
 
@@ -8,4 +8,5 @@ app_name = "customer_area"
 
 urlpatterns = [
     path("", views.CustomerHomePage.as_view(), name="home"),
+    path("", include("treffpunkt.customers.customer_urls")),
 ]

@@ -1,6 +1,6 @@
 """The operator's back office, mounted at /betrieb/ (the Django admin keeps /betrieb/admin/)."""
 
-from django.urls import path
+from django.urls import include, path
 
 from treffpunkt.backoffice import audit_log, outbox, views
 
@@ -12,4 +12,5 @@ urlpatterns = [
     path("protokoll/<int:pk>/", audit_log.AuditEntryPage.as_view(), name="audit_entry"),
     path("postausgang/", outbox.OutboxPage.as_view(), name="outbox"),
     path("postausgang/<int:pk>/", outbox.OutboxMailPage.as_view(), name="outbox_mail"),
+    path("kunden/", include("treffpunkt.customers.backoffice_urls")),
 ]

@@ -1,0 +1,14 @@
+"""The customers' pages in the back office, mounted at /betrieb/kunden/."""
+
+from django.urls import path
+
+from treffpunkt.customers import views
+
+app_name = "customers"
+
+urlpatterns = [
+    path("", views.CustomerList.as_view(), name="list"),
+    path("neu/", views.CustomerCreate.as_view(), name="new"),
+    path("<int:pk>/", views.CustomerDetail.as_view(), name="detail"),
+    path("<int:pk>/organisation/", views.OpenOrganization.as_view(), name="open_organization"),
+]

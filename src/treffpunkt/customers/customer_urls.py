@@ -1,0 +1,11 @@
+"""The customers' page in the customer area, mounted at /kunde/."""
+
+from django.urls import path
+
+from treffpunkt.customers import views
+
+app_name = "customers"
+
+urlpatterns = [
+    path("stammdaten/", views.MasterDataPage.as_view(), name="master_data"),
+]
