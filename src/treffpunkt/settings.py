@@ -288,6 +288,14 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 MAIL_MAX_ATTEMPTS = env_int("MAIL_MAX_ATTEMPTS", 8)
 MAIL_RETRY_BASE_SECONDS = env_int("MAIL_RETRY_BASE_SECONDS", 60)
 
+# --- fixed IDs for room systems (P-OP-8) ------------------------------------------------------
+# A customer's H.323 ID is the prefix followed by a number from the range; its SIP URI is
+# sip:<H.323 ID>@<domain>. Numbers are handed out in order and never reused.
+FIXED_ID_H323_PREFIX = env_str("FIXED_ID_H323_PREFIX", "49301234")
+FIXED_ID_RANGE_START = env_int("FIXED_ID_RANGE_START", 1000)
+FIXED_ID_RANGE_END = env_int("FIXED_ID_RANGE_END", 9999)
+FIXED_ID_SIP_DOMAIN = env_str("FIXED_ID_SIP_DOMAIN", "sip.treffpunkt.invalid")
+
 # --- video calls ------------------------------------------------------------------------------
 # The call page opens this long before the start and stays open this long after the end.
 CALL_OPENS_MINUTES_BEFORE = env_int("CALL_OPENS_MINUTES_BEFORE", 10)

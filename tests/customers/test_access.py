@@ -27,6 +27,8 @@ CUSTOMER_URL_NAMES = frozenset(
         "backoffice:customers:new",
         "backoffice:customers:detail",
         "backoffice:customers:open_organization",
+        "backoffice:customers:allocate_fixed_id",
+        "backoffice:customers:release_fixed_id",
         "customer_area:customers:master_data",
     }
 )
@@ -44,6 +46,9 @@ class Row:
     allowed: frozenset[str]
     # What the others who are logged in get: 403 (wrong role) or 404 (not theirs).
     others: int = 403
+    # POST-only views: who may gets a redirect back to the customer.
+    method: str = "get"
+    success: int = 200
 
 
 ROWS = (
@@ -68,6 +73,25 @@ ROWS = (
         WRITES,
     ),
     Row(
+        "allocate-fixed-id",
+        "backoffice:customers:allocate_fixed_id",
+        lambda c: reverse("backoffice:customers:allocate_fixed_id", args=[c.pk]),
+        WRITES,
+        method="post",
+        success=302,
+    ),
+    Row(
+        "release-fixed-id",
+        "backoffice:customers:release_fixed_id",
+        lambda c: reverse(
+            "backoffice:customers:release_fixed_id",
+            args=[c.pk, services.allocate_fixed_id(actor=writer(), customer=c).pk],
+        ),
+        WRITES,
+        method="post",
+        success=302,
+    ),
+    Row(
         "master-data",
         "customer_area:customers:master_data",
         lambda c: reverse("customer_area:customers:master_data"),
@@ -80,7 +104,7 @@ def expected(row: Row, who: str) -> str:
     if who == "anonymous":
         return "login"
     if who in row.allowed:
-        return "200"
+        return str(row.success)
     if row.url_name.startswith("customer_area:") and who == "customer_contact":
         return "404"  # a contact of no customer: there is nothing to show
     return str(row.others)
@@ -101,13 +125,17 @@ def test_each_person_gets_exactly_the_access_their_capability_allows(
     people = {**people, "linked_contact": contact_of(customer, display_name="Lena Linked")}
     url = row.url(customer)
     client = Client() if who == "anonymous" else client_for(people[who])
-    response = client.get(url)
+    response = client.post(url) if row.method == "post" else client.get(url)
     outcome = expected(row, who)
     if outcome == "login":
         assert response.status_code == 302, url
         assert response["Location"].startswith(reverse("accounts:login") + "?next="), url
     else:
         assert response.status_code == int(outcome), (url, who, response.status_code)
+        if outcome == "302":
+            assert response["Location"] == reverse(
+                "backoffice:customers:detail", args=[customer.pk]
+            )
 
 
 def test_the_table_covers_every_url_of_the_customers_app():

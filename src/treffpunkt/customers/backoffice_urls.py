@@ -11,4 +11,10 @@ urlpatterns = [
     path("neu/", views.CustomerCreate.as_view(), name="new"),
     path("<int:pk>/", views.CustomerDetail.as_view(), name="detail"),
     path("<int:pk>/organisation/", views.OpenOrganization.as_view(), name="open_organization"),
+    path("<int:pk>/kennungen/", views.AllocateFixedId.as_view(), name="allocate_fixed_id"),
+    path(
+        "<int:pk>/kennungen/<int:fixed_id>/freigeben/",
+        views.ReleaseFixedId.as_view(),
+        name="release_fixed_id",
+    ),
 ]

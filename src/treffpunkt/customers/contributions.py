@@ -60,6 +60,14 @@ AUDIT_CODES = (
         "customers.organization.linked",
         _("%(actor)s opened an organization for a customer (%(target)s)."),
     ),
+    AuditCode(
+        "customers.fixed_id.allocated",
+        _("%(actor)s allocated the H.323 ID and SIP URI %(target)s to a customer."),
+    ),
+    AuditCode(
+        "customers.fixed_id.released",
+        _("%(actor)s released the H.323 ID %(target)s (its number is never reused)."),
+    ),
 )
 
 

@@ -112,3 +112,30 @@ class CustomerOrganization(models.Model):
 
     def __str__(self) -> str:
         return str(self.organization)
+
+
+class FixedId(models.Model):
+    """An individual, fixed H.323 ID with its SIP URI for a customer's room systems (P-OP-8).
+    Numbers come from the configured range, in order, and are never handed out again: a
+    released ID keeps its row (``released_at``). Written only by ``customers.services``."""
+
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="fixed_ids"
+    )
+    number = models.PositiveIntegerField(_("number"), unique=True)
+    h323_id = models.CharField(_("H.323 ID"), max_length=50, unique=True)
+    sip_uri = models.CharField(_("SIP URI"), max_length=300, unique=True)
+    allocated_at = models.DateTimeField(_("allocated"))
+    released_at = models.DateTimeField(_("released"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("fixed H.323 ID")
+        verbose_name_plural = _("fixed H.323 IDs")
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return self.h323_id
+
+    @property
+    def is_active(self) -> bool:
+        return self.released_at is None

@@ -8,7 +8,7 @@ from typing import Any
 from django.db import models
 from django.http import Http404
 
-from treffpunkt.customers.models import Customer, CustomerContact, CustomerOrganization
+from treffpunkt.customers.models import Customer, CustomerContact, CustomerOrganization, FixedId
 
 
 def customers() -> models.QuerySet[Customer]:
@@ -40,3 +40,11 @@ def organizations_of(customer: Customer) -> models.QuerySet[CustomerOrganization
         .select_related("organization")
         .order_by("organization__name", "pk")
     )
+
+
+def fixed_ids_of(customer: Customer, *, active_only: bool = False) -> models.QuerySet[FixedId]:
+    """The customer's H.323 IDs (P-OP-8); with ``active_only`` without the released ones."""
+    found = FixedId.objects.filter(customer=customer)
+    if active_only:
+        found = found.filter(released_at__isnull=True)
+    return found.order_by("number")

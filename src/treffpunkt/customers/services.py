@@ -23,6 +23,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -40,6 +41,7 @@ from treffpunkt.customers.models import (
     CustomerContact,
     CustomerKind,
     CustomerOrganization,
+    FixedId,
 )
 from treffpunkt.customers.validation import clean_leitweg_id, clean_vat_id
 from treffpunkt.notifications.services import queue_mail
@@ -377,3 +379,82 @@ def open_organization_for_customer(
             data={"customer": customer.customer_number},
         )
     return organization
+
+
+# --- fixed IDs for room systems (P-OP-8) -----------------------------------------------------
+
+# How often an allocation tries again when another one took the same number at the same moment.
+FIXED_ID_ATTEMPTS = 20
+
+
+def allocate_fixed_id(*, actor: User, customer: Customer) -> FixedId:
+    """A new H.323 ID and SIP URI for ``customer``: the next number above the highest ever
+    allocated (released numbers are never handed out again). Two allocations at the same
+    moment cannot get the same number: the unique constraint refuses the second, which tries
+    the next one. Refuses with ``DomainError`` (code ``range_exhausted``) when the configured
+    range is used up; nothing is written then."""
+    _require(actor)
+    start = int(settings.FIXED_ID_RANGE_START)
+    end = int(settings.FIXED_ID_RANGE_END)
+    prefix = str(settings.FIXED_ID_H323_PREFIX)
+    domain = str(settings.FIXED_ID_SIP_DOMAIN)
+    with transaction.atomic():
+        for _attempt in range(FIXED_ID_ATTEMPTS):
+            highest = FixedId.objects.aggregate(highest=Max("number"))["highest"]
+            number = start if highest is None else max(start, highest + 1)
+            if number > end:
+                raise DomainError(
+                    _(
+                        "No H.323 ID is left: all numbers from %(start)s to %(end)s have been "
+                        "allocated. Please widen the range (FIXED_ID_RANGE_END)."
+                    )
+                    % {"start": start, "end": end},
+                    code="range_exhausted",
+                )
+            h323_id = f"{prefix}{number}"
+            try:
+                with transaction.atomic():
+                    fixed_id = FixedId.objects.create(
+                        customer=customer,
+                        number=number,
+                        h323_id=h323_id,
+                        sip_uri=f"sip:{h323_id}@{domain}",
+                        allocated_at=clock.now(),
+                    )
+            except IntegrityError:
+                continue  # taken at the same moment: try the next number
+            audit.record(
+                "customers.fixed_id.allocated",
+                actor=actor,
+                target=fixed_id,
+                data={
+                    "customer": customer.customer_number,
+                    "h323_id": fixed_id.h323_id,
+                    "sip_uri": fixed_id.sip_uri,
+                },
+            )
+            return fixed_id
+    raise DomainError(
+        _("The H.323 ID could not be allocated just now. Please try again."), code="busy"
+    )
+
+
+def release_fixed_id(*, actor: User, fixed_id: FixedId) -> FixedId:
+    """Marks ``fixed_id`` as released. The row stays, so that its number is never handed out
+    again; an ID released before is refused with ``DomainError``."""
+    _require(actor)
+    with transaction.atomic():
+        locked = FixedId.objects.select_for_update().select_related("customer").get(pk=fixed_id.pk)
+        if locked.released_at is not None:
+            raise DomainError(
+                _("This H.323 ID has been released already."), code="already_released"
+            )
+        locked.released_at = clock.now()
+        locked.save(update_fields=["released_at"])
+        audit.record(
+            "customers.fixed_id.released",
+            actor=actor,
+            target=locked,
+            data={"customer": locked.customer.customer_number, "h323_id": locked.h323_id},
+        )
+    return locked

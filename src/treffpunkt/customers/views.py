@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 from django.views.generic import View
 from django.views.generic.base import TemplateResponseMixin
 
@@ -42,6 +43,7 @@ from treffpunkt.customers.models import (
     CustomerContact,
     CustomerKind,
     CustomerOrganization,
+    FixedId,
 )
 
 LIST = "backoffice:customers:list"
@@ -184,6 +186,7 @@ class CustomerDetail(DetailPage[Customer]):
             empty=gettext_lazy("No organizations yet."),
         ).table()
         context["may_write"] = has_capability(self.request.user, Capability.CUSTOMERS)
+        context["fixed_ids"] = selectors.fixed_ids_of(customer)
         return context
 
 
@@ -311,6 +314,50 @@ class OpenOrganization(_FormPage):
         return self._page(form)
 
 
+@method_decorator(require_POST, name="dispatch")
+@method_decorator(capability_required(Capability.CUSTOMERS, write=True), name="dispatch")
+class AllocateFixedId(View):
+    """Allocates the next H.323 ID and SIP URI to the customer (P-OP-8)."""
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponseBase:
+        customer = get_object_or_404(Customer, pk=pk)
+        try:
+            fixed_id = services.allocate_fixed_id(
+                actor=request.user,  # type: ignore[arg-type]
+                customer=customer,
+            )
+        except DomainError as exc:
+            messages.error(request, str(exc.message))
+        else:
+            messages.success(
+                request,
+                _("Allocated the H.323 ID %(h323_id)s and the SIP address %(sip_uri)s.")
+                % {"h323_id": fixed_id.h323_id, "sip_uri": fixed_id.sip_uri},
+            )
+        return redirect(customer_url(customer))
+
+
+@method_decorator(require_POST, name="dispatch")
+@method_decorator(capability_required(Capability.CUSTOMERS, write=True), name="dispatch")
+class ReleaseFixedId(View):
+    """Releases one of the customer's H.323 IDs; its number is never handed out again."""
+
+    def post(self, request: HttpRequest, pk: int, fixed_id: int) -> HttpResponseBase:
+        record = get_object_or_404(FixedId, pk=fixed_id, customer_id=pk)
+        try:
+            services.release_fixed_id(
+                actor=request.user,  # type: ignore[arg-type]
+                fixed_id=record,
+            )
+        except DomainError as exc:
+            messages.error(request, str(exc.message))
+        else:
+            messages.success(
+                request, _("Released the H.323 ID %(h323_id)s.") % {"h323_id": record.h323_id}
+            )
+        return redirect(customer_url(record.customer))
+
+
 # --- the customer area ------------------------------------------------------------------------
 
 
@@ -354,4 +401,6 @@ class MasterDataPage(DetailPage[Customer]):
         context["intro"] = _(
             "Something wrong or out of date? Please tell us: we change these details for you."
         )
+        context["fixed_ids"] = selectors.fixed_ids_of(context["object"], active_only=True)
+        context["customer_area"] = True
         return context
