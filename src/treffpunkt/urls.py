@@ -17,6 +17,8 @@ def _platform_administration_only(request: HttpRequest) -> bool:
     return bool(user.is_active and user.is_staff and has_capability(user, Capability.PLATFORM))
 
 
+# The default site is configured here, in the composition root, rather than replaced by a
+# subclass: every app's admin.py registers on it. mypy refuses assigning to a method.
 admin.site.has_permission = _platform_administration_only  # type: ignore[method-assign]
 
 urlpatterns = [

@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.utils.translation import gettext_lazy as _
 
+from treffpunkt.accounts.permissions import is_org_admin, is_team, signed_in
 from treffpunkt.core.registries import Area, AuditCode, DemoLoader, NavEntry, registry
 
-
-def _signed_in(user: Any) -> bool:
-    return bool(user.is_authenticated)
-
-
-def _team(user: Any) -> bool:
-    return bool(user.is_authenticated and user.is_team)
-
-
-def _org_admin(user: Any) -> bool:
-    return bool(user.is_authenticated and user.is_org_admin)
-
-
 NAVIGATION = (
-    NavEntry("accounts.member_list", Area.MAIN, _("Members"), "accounts:member_list", _team, 50),
-    NavEntry("accounts.team", Area.MAIN, _("Team"), "accounts:team", _org_admin, 60),
-    NavEntry("accounts.terms", Area.MAIN, _("Terms"), "accounts:terms_admin", _org_admin, 80),
-    NavEntry("accounts.profile", Area.MAIN, _("Profile"), "accounts:profile", _signed_in, 900),
+    NavEntry("accounts.member_list", Area.MAIN, _("Members"), "accounts:member_list", is_team, 50),
+    NavEntry("accounts.team", Area.MAIN, _("Team"), "accounts:team", is_org_admin, 60),
+    NavEntry("accounts.terms", Area.MAIN, _("Terms"), "accounts:terms_admin", is_org_admin, 80),
+    NavEntry("accounts.profile", Area.MAIN, _("Profile"), "accounts:profile", signed_in, 900),
 )
 
 AUDIT_CODES = (

@@ -59,6 +59,23 @@ CAPABILITY_GROUPS = {
 }
 
 
+# Who sees what: predicates for navigation entries and page parts (any user, anonymous too).
+def signed_in(user: Any) -> bool:
+    return bool(user.is_authenticated)
+
+
+def is_member(user: Any) -> bool:
+    return bool(user.is_authenticated and user.is_member)
+
+
+def is_team(user: Any) -> bool:
+    return bool(user.is_authenticated and user.is_team)
+
+
+def is_org_admin(user: Any) -> bool:
+    return bool(user.is_authenticated and user.is_org_admin)
+
+
 def has_capability(user: Any, capability: Capability) -> bool:
     """An active operator holding ``capability`` (through its group or directly)."""
     return bool(

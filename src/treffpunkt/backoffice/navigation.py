@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.http import HttpRequest
-from django.urls import reverse
 from django.utils.functional import Promise
 
-from treffpunkt.core.registries import NavEntry, registry
+from treffpunkt.core.navigation import href_of
+from treffpunkt.core.registries import registry
 
 
 @dataclass(frozen=True)
@@ -28,16 +28,12 @@ class ShellSection:
     links: list[ShellLink] = field(default_factory=list)
 
 
-def _href(entry: NavEntry, user: object) -> str:
-    return reverse(entry.url_name, kwargs=entry.kwargs(user) if entry.kwargs else None)
-
-
 def sections_for(request: HttpRequest, area: str, *, part_of: str = "") -> list[ShellSection]:
     """The sections of ``area`` in the order of their first entry; ``part_of`` is the URL name
     of the entry the current page belongs to (a detail page names its list)."""
     sections: dict[str, ShellSection] = {}
     for entry in registry.nav_for(request.user, area):
-        href = _href(entry, request.user)
+        href = href_of(entry, request.user)
         if href == request.path:
             current = "page"
         elif part_of and entry.url_name == part_of:

@@ -8,6 +8,7 @@ from typing import Any
 import msgspec
 from django.utils.translation import gettext_lazy as _
 
+from treffpunkt.accounts.permissions import is_member, is_org_admin, is_team
 from treffpunkt.core.registries import Area, AuditCode, DemoLoader, LiveEvent, NavEntry, registry
 from treffpunkt.core.scheduler import Every, PeriodicJob
 
@@ -20,30 +21,18 @@ class AppointmentEvent(msgspec.Struct, forbid_unknown_fields=True):
     status: str
 
 
-def _member(user: Any) -> bool:
-    return bool(user.is_authenticated and user.is_member)
-
-
-def _team(user: Any) -> bool:
-    return bool(user.is_authenticated and user.is_team)
-
-
-def _org_admin(user: Any) -> bool:
-    return bool(user.is_authenticated and user.is_org_admin)
-
-
 def _own_id(user: Any) -> dict[str, Any]:
     return {"staff_id": user.pk}
 
 
 NAVIGATION = (
-    NavEntry("booking.mine", Area.MAIN, _("My appointments"), "booking:mine", _member, 10),
-    NavEntry("booking.inbox", Area.MAIN, _("Requests"), "booking:inbox", _team, 10),
-    NavEntry("booking.agenda", Area.MAIN, _("Calendar"), "booking:agenda", _team, 30),
+    NavEntry("booking.mine", Area.MAIN, _("My appointments"), "booking:mine", is_member, 10),
+    NavEntry("booking.inbox", Area.MAIN, _("Requests"), "booking:inbox", is_team, 10),
+    NavEntry("booking.agenda", Area.MAIN, _("Calendar"), "booking:agenda", is_team, 30),
     NavEntry(
-        "booking.hours", Area.MAIN, _("My opening hours"), "booking:hours", _team, 40, _own_id
+        "booking.hours", Area.MAIN, _("My opening hours"), "booking:hours", is_team, 40, _own_id
     ),
-    NavEntry("booking.types", Area.MAIN, _("Booking setup"), "booking:types", _org_admin, 70),
+    NavEntry("booking.types", Area.MAIN, _("Booking setup"), "booking:types", is_org_admin, 70),
 )
 
 LIVE_EVENTS = (

@@ -11,7 +11,7 @@ a programming error and fails at start.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -106,10 +106,10 @@ class Registry:
     event_groups: dict[str, Callable[[Any], list[str]]] = field(default_factory=dict)
 
     @staticmethod
-    def _add(table: Mapping[str, Any], key: str, value: Any) -> None:
+    def _add(table: MutableMapping[str, Any], key: str, value: Any) -> None:
         if key in table:
             raise ValueError(f"{key!r} is registered twice")
-        table[key] = value  # type: ignore[index]
+        table[key] = value
 
     def add_nav(self, *entries: NavEntry) -> None:
         for entry in entries:

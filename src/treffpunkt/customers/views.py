@@ -3,7 +3,7 @@ organization" (operators), and the customer area's master data (a customer's con
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import django_filters
 from django import forms
@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from django.views.generic import View
 from django.views.generic.base import TemplateResponseMixin
 
+from treffpunkt.accounts.models import User
 from treffpunkt.accounts.permissions import (
     Capability,
     capability_required,
@@ -47,6 +48,11 @@ from treffpunkt.customers.models import (
 )
 
 LIST = "backoffice:customers:list"
+
+
+def _user(request: HttpRequest) -> User:
+    # The capability decorators have let only signed-in operators through.
+    return cast(User, request.user)
 
 
 def customer_url(customer: Customer) -> str:
@@ -227,7 +233,7 @@ class CustomerCreate(_FormPage):
             data = form.cleaned_data
             try:
                 customer = services.create_customer(
-                    actor=request.user,  # type: ignore[arg-type]
+                    actor=_user(request),
                     kind=data["kind"],
                     is_business=data["is_business"],
                     legal_name=data["legal_name"],
@@ -295,7 +301,7 @@ class OpenOrganization(_FormPage):
         if form.is_valid():
             try:
                 organization = services.open_organization_for_customer(
-                    actor=request.user,  # type: ignore[arg-type]
+                    actor=_user(request),
                     customer=self.customer,
                     name=form.cleaned_data["name"],
                     admin_email=form.cleaned_data["admin_email"],
@@ -323,7 +329,7 @@ class AllocateFixedId(View):
         customer = get_object_or_404(Customer, pk=pk)
         try:
             fixed_id = services.allocate_fixed_id(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=_user(request),
                 customer=customer,
             )
         except DomainError as exc:
@@ -346,7 +352,7 @@ class ReleaseFixedId(View):
         record = get_object_or_404(FixedId, pk=fixed_id, customer_id=pk)
         try:
             services.release_fixed_id(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=_user(request),
                 fixed_id=record,
             )
         except DomainError as exc:

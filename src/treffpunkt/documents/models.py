@@ -54,6 +54,8 @@ class DocumentQuerySet(models.QuerySet["Document"]):
     def delete(self) -> tuple[int, dict[str, int]]:
         raise DocumentImmutable("documents are never deleted")
 
+    # Django's own markers on QuerySet.delete (templates never call it, managers do not copy
+    # it); mypy cannot type attributes set on a function.
     delete.alters_data = True  # type: ignore[attr-defined]
     delete.queryset_only = True  # type: ignore[attr-defined]
 

@@ -9,6 +9,7 @@ import msgspec
 from django.utils.translation import gettext_lazy as _
 
 from treffpunkt.accounts.models import User
+from treffpunkt.accounts.permissions import is_member, is_team
 from treffpunkt.booking.models import Appointment
 from treffpunkt.booking.page_parts import AppointmentPagePart, add_appointment_page_part
 from treffpunkt.core.registries import Area, AuditCode, DemoLoader, LiveEvent, NavEntry, registry
@@ -29,14 +30,6 @@ class UnreadCountEvent(msgspec.Struct, forbid_unknown_fields=True):
 
     type: str
     count: int
-
-
-def _member(user: Any) -> bool:
-    return bool(user.is_authenticated and user.is_member)
-
-
-def _team(user: Any) -> bool:
-    return bool(user.is_authenticated and user.is_team)
 
 
 def _team_groups(user: Any) -> list[str]:
@@ -63,7 +56,7 @@ NAVIGATION = (
         Area.MAIN,
         _("Messages"),
         "messaging:list",
-        _member,
+        is_member,
         20,
         badge_template=UNREAD_BADGE,
     ),
@@ -72,7 +65,7 @@ NAVIGATION = (
         Area.MAIN,
         _("Messages"),
         "messaging:inbox",
-        _team,
+        is_team,
         20,
         badge_template=UNREAD_BADGE,
     ),
