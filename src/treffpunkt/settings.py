@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "treffpunkt.documents",
     "treffpunkt.backoffice",
     "treffpunkt.customers",
+    "treffpunkt.contracts",
 ]
 
 MIDDLEWARE = [
@@ -295,6 +296,21 @@ FIXED_ID_H323_PREFIX = env_str("FIXED_ID_H323_PREFIX", "49301234")
 FIXED_ID_RANGE_START = env_int("FIXED_ID_RANGE_START", 1000)
 FIXED_ID_RANGE_END = env_int("FIXED_ID_RANGE_END", 9999)
 FIXED_ID_SIP_DOMAIN = env_str("FIXED_ID_SIP_DOMAIN", "sip.treffpunkt.invalid")
+
+# --- contracts (P-OP-2 … P-OP-7) ----------------------------------------------------------------
+# The operator as it appears on letters (order confirmations, cancellation confirmations,
+# change notices). Lines separated by "|".
+OPERATOR_LEGAL_NAME = env_str("OPERATOR_LEGAL_NAME", "Treffpunkt Betrieb GmbH")
+OPERATOR_ADDRESS_LINES = env_str(
+    "OPERATOR_ADDRESS_LINES", "Beispielweg 7|60311 Frankfurt am Main|Deutschland"
+).split("|")
+OPERATOR_PLACE = env_str("OPERATOR_PLACE", "Frankfurt am Main")
+# Telephony (§ 20 (I) of the terms): the consent request goes out this many days before the
+# day it must have reached the customer, and a reminder this many days after the request.
+CONTRACTS_CONSENT_LEAD_DAYS = env_int("CONTRACTS_CONSENT_LEAD_DAYS", 14)
+CONTRACTS_CONSENT_REMINDER_DAYS = env_int("CONTRACTS_CONSENT_REMINDER_DAYS", 7)
+# The deadline dashboard shows what falls due within this many days (and everything overdue).
+CONTRACTS_DASHBOARD_DAYS = env_int("CONTRACTS_DASHBOARD_DAYS", 42)
 
 # --- video calls ------------------------------------------------------------------------------
 # The call page opens this long before the start and stays open this long after the end.

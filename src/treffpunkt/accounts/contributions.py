@@ -16,6 +16,10 @@ NAVIGATION = (
 
 AUDIT_CODES = (
     AuditCode("accounts.user.registered", _("%(actor)s registered.")),
+    AuditCode(
+        "accounts.organization.service_hold",
+        _("%(actor)s changed what of the service of %(target)s is held back."),
+    ),
     AuditCode("accounts.user.email_confirmed", _("%(actor)s confirmed their e-mail address.")),
     AuditCode("accounts.user.password_reset", _("%(actor)s set a new password by reset link.")),
     AuditCode("accounts.user.password_changed", _("%(actor)s changed their password.")),

@@ -11,12 +11,28 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 
+class ServiceHold(models.TextChoices):
+    """What of an organization's service is held back: not yet switched on, or blocked by the
+    operator (P-OP-3, P-SLA-3). Set only by the back office, through
+    ``accounts.operator_services.set_service_hold``; read by booking and calls."""
+
+    NONE = "", _("Available")
+    ALL = "all", _("The whole service")
+    BOOKING = "booking", _("Booking")
+    CALLS = "calls", _("Calls")
+
+
 class Organization(models.Model):
     """A customer of the operator that offers consultations to its members (e.g. a health fund)."""
 
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(_("short name in addresses"), max_length=60, unique=True)
     time_zone = models.CharField(_("time zone"), max_length=60, default="Europe/Berlin")
+    # Members and staff see a notice instead of booking or calls while this holds; nothing is
+    # deleted (P-SLA-3).
+    service_hold = models.CharField(
+        _("service held back"), max_length=20, choices=ServiceHold.choices, blank=True, default=""
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -26,6 +42,10 @@ class Organization(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def holds(self, part: str) -> bool:
+        """Whether ``part`` ("booking" or "calls") is held back for this organization."""
+        return self.service_hold in (ServiceHold.ALL, part)
 
 
 class Role(models.TextChoices):

@@ -18,7 +18,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from treffpunkt.accounts.models import Invitation, Organization, Role, User
+from treffpunkt.accounts.models import Invitation, Organization, Role, ServiceHold, User
 from treffpunkt.accounts.permissions import Capability, has_capability
 from treffpunkt.accounts.services import normalize_email
 from treffpunkt.accounts.tokens import new_token
@@ -144,3 +144,26 @@ def add_operator(
         },
     )
     return user, link
+
+
+def set_service_hold(*, organization: Organization, hold: str, actor: User | None) -> bool:
+    """Hold back (or release) an organization's service: not yet switched on or blocked by the
+    operator (P-OP-3, P-SLA-3). Called by the back office, which decides; returns whether
+    anything changed. Members and staff then see a notice instead of booking or calls."""
+    hold = ServiceHold(hold)
+    with transaction.atomic():
+        changed = (
+            Organization.objects.filter(pk=organization.pk)
+            .exclude(service_hold=hold)
+            .update(service_hold=hold)
+        )
+        if changed:
+            audit.record(
+                "accounts.organization.service_hold",
+                actor=actor,
+                target=organization,
+                organization=organization,
+                data={"hold": str(hold)},
+            )
+    organization.service_hold = hold
+    return bool(changed)

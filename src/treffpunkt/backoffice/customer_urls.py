@@ -9,4 +9,5 @@ app_name = "customer_area"
 urlpatterns = [
     path("", views.CustomerHomePage.as_view(), name="home"),
     path("", include("treffpunkt.customers.customer_urls")),
+    path("", include("treffpunkt.contracts.customer_urls")),
 ]

@@ -13,4 +13,5 @@ urlpatterns = [
     path("postausgang/", outbox.OutboxPage.as_view(), name="outbox"),
     path("postausgang/<int:pk>/", outbox.OutboxMailPage.as_view(), name="outbox_mail"),
     path("kunden/", include("treffpunkt.customers.backoffice_urls")),
+    path("", include("treffpunkt.contracts.backoffice_urls")),
 ]
