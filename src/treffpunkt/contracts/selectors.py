@@ -190,10 +190,10 @@ def _changes(day: date, horizon: date) -> Iterable[Deadline]:
             "contract__customer__legal_name",
         )
     )[:PER_KIND]
-    for pk, number, due, customer_number, name in rights:
-        assert due is not None  # noqa: S101  # filtered on it above
+    for pk, number, right_until, customer_number, name in rights:
+        assert right_until is not None  # noqa: S101  # filtered on it above
         yield Deadline(
-            due,
+            right_until,
             _("Special cancellation right ends"),
             customer_number,
             name,
