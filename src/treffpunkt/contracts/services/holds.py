@@ -22,7 +22,8 @@ def hold_for(customer: Customer) -> ServiceHold:
     if scopes:
         return ServiceHold(scopes.pop())
     video = Contract.objects.filter(customer=customer, kind=ProductKind.VIDEO)
-    if video.exists() and not video.filter(state__in=SWITCHED_ON).exists():
+    switched_on = video.filter(state__in=SWITCHED_ON, switched_on_at__isnull=False)
+    if video.exists() and not switched_on.exists():
         # Contracted but not (yet, or any longer) switched on.
         return ServiceHold.ALL
     return ServiceHold.NONE

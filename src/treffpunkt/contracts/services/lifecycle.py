@@ -54,9 +54,10 @@ def switch_on(*, contract: Contract, invoice_number: str, actor: User | None = N
         raise ValueError("the invoice that switches a service on has a number")
     with transaction.atomic():
         locked = Contract.objects.select_for_update().get(pk=contract.pk)
-        if locked.state != ContractState.WAITING:
+        if locked.switched_on_at is not None or locked.state == ContractState.ENDED:
             return False
-        locked.state = ContractState.ACTIVE
+        if locked.state == ContractState.WAITING:
+            locked.state = ContractState.ACTIVE  # a contract cancelled meanwhile stays ENDING
         locked.switched_on_at = clock.now()
         locked.switched_on_by_invoice = invoice_number
         locked.save(update_fields=["state", "switched_on_at", "switched_on_by_invoice"])
@@ -402,11 +403,13 @@ def close_term(contract: Contract, *, on: date) -> str:
             return "ended"
         if locked.term_end >= on:
             return ""
-        if locked.kind == ProductKind.TELEPHONY and locked.consent_given_on is None:
-            locked.ends_on = locked.term_end
-            _end(locked, reason=EndReason.NO_CONSENT)
-            return "ended"
         while locked.term_end < on:
+            # A consent renews one term only (§ 20 (I)): after a long pause, a telephony
+            # contract renewed once ends at the next end it has no consent for.
+            if locked.kind == ProductKind.TELEPHONY and locked.consent_given_on is None:
+                locked.ends_on = locked.term_end
+                _end(locked, reason=EndReason.NO_CONSENT)
+                return "ended"
             _renew(locked)
         return "renewed"
 

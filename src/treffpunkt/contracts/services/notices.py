@@ -371,12 +371,15 @@ def record_transfer_objection(
 def bring_into_effect(*, on: date) -> int:
     """Mark the changes and transfers whose day has come as in effect (the daily run)."""
     done = 0
-    for notice in ChangeNotice.objects.filter(in_effect=False, effective_on__lte=on):
+    changes = ChangeNotice.objects.filter(in_effect=False, effective_on__lte=on)
+    for notice in changes.select_related("contract"):
         with transaction.atomic():
             if not ChangeNotice.objects.filter(pk=notice.pk, in_effect=False).update(
                 in_effect=True
             ):
                 continue
+            if not notice.contract.is_live:
+                continue  # ended before the change (e.g. by the special cancellation right)
             add_event(
                 notice.contract,
                 kind=EventKind.CHANGE_EFFECTIVE,
@@ -391,9 +394,12 @@ def bring_into_effect(*, on: date) -> int:
                 data={"notice": notice.pk, "effective_on": notice.effective_on.isoformat()},
             )
             done += 1
-    for transfer in Transfer.objects.filter(in_effect=False, effective_on__lte=on):
+    transfers = Transfer.objects.filter(in_effect=False, effective_on__lte=on)
+    for transfer in transfers.select_related("contract"):
         with transaction.atomic():
             if not Transfer.objects.filter(pk=transfer.pk, in_effect=False).update(in_effect=True):
+                continue
+            if not transfer.contract.is_live:
                 continue
             add_event(
                 transfer.contract,

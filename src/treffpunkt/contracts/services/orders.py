@@ -35,6 +35,7 @@ from treffpunkt.contracts.services._common import (
     today,
 )
 from treffpunkt.contracts.services.catalogue import price_on
+from treffpunkt.contracts.services.holds import sync_holds
 from treffpunkt.contracts.services.terms import term_dates
 from treffpunkt.core import audit, clock
 from treffpunkt.core.errors import DomainError
@@ -197,6 +198,9 @@ def accept_order(
                 % {"order": order.number, "start": letters.long_date(start)},
                 document=letter,
             )
+        if contracts:
+            # A new video contract waits for its first invoice: until then it is not on.
+            sync_holds(order.customer, actor=operator)
     return order
 
 
