@@ -26,4 +26,9 @@ urlpatterns = [
     path("kunden/<int:pk>/dienst/", views.CustomerServicePage.as_view(), name="customer_service"),
     path("kunden/<int:pk>/sperren/", views.BlockService.as_view(), name="block"),
     path("sperren/<int:pk>/aufheben/", views.LiftBlock.as_view(), name="lift_block"),
+    path(
+        "kunden/<int:pk>/dokumente/<uuid:reference>/",
+        views.CustomerDocumentDownload.as_view(),
+        name="customer_document",
+    ),
 ]
