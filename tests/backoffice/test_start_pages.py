@@ -46,9 +46,10 @@ def test_the_customer_area_says_plainly_what_it_will_hold():
     body = response.content.decode()
     assert "Kai Kunde" in body
     assert f'href="{reverse("accounts:profile")}"' in body
+    assert f'href="{reverse("customer_area:contracts:list")}"' in body
+    assert f'href="{reverse("customer_area:contracts:documents")}"' in body
     with translation.override("de"):
         for empty in (
-            "No contracts yet.",
             "No invoices yet.",
             "No fault reports yet.",
             "No availability reports yet.",
