@@ -32,6 +32,7 @@ from treffpunkt.booking.forms import (
 )
 from treffpunkt.booking.models import Appointment, AppointmentStatus, ConsultationType
 from treffpunkt.booking.page_parts import parts_for
+from treffpunkt.booking.service_hold import BOOKING, unless_held
 from treffpunkt.core import clock
 from treffpunkt.core.actions import run_action
 from treffpunkt.core.errors import DomainError
@@ -81,6 +82,7 @@ def my_appointments(request: HttpRequest) -> HttpResponse:
 
 
 @member_required
+@unless_held(BOOKING)
 def choose_type(request: HttpRequest) -> HttpResponse:
     return render(
         request, "booking/choose_type.html", {"types": selectors.bookable_types(_user(request))}
@@ -88,6 +90,7 @@ def choose_type(request: HttpRequest) -> HttpResponse:
 
 
 @member_required
+@unless_held(BOOKING)
 def choose_slot(request: HttpRequest, type_id: int) -> HttpResponse:
     ctype = selectors.bookable_type(_user(request), type_id)
     first = _first_day(request, ctype)
@@ -110,6 +113,7 @@ def choose_slot(request: HttpRequest, type_id: int) -> HttpResponse:
 
 @member_required
 @require_http_methods(["GET", "POST"])
+@unless_held(BOOKING)
 def request_slot(request: HttpRequest, type_id: int) -> HttpResponse:
     """Review the chosen slot, then press "Termin": a binding request (P-BOOK-2)."""
     member = _user(request)
@@ -222,6 +226,7 @@ def _act(
 
 @team_required
 @require_POST
+@unless_held(BOOKING)
 def confirm(request: HttpRequest, appointment_id: int) -> HttpResponse:
     actor = _user(request)
     return _act(
@@ -250,6 +255,7 @@ def decline(request: HttpRequest, appointment_id: int) -> HttpResponse:
 
 @member_required
 @require_POST
+@unless_held(BOOKING)
 def accept_proposal(request: HttpRequest, appointment_id: int) -> HttpResponse:
     member = _user(request)
     return _act(
@@ -344,6 +350,7 @@ def _choose_new_slot(
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@unless_held(BOOKING)
 def move(request: HttpRequest, appointment_id: int) -> HttpResponse:
     return _choose_new_slot(
         request,
@@ -358,6 +365,7 @@ def move(request: HttpRequest, appointment_id: int) -> HttpResponse:
 
 @team_required
 @require_http_methods(["GET", "POST"])
+@unless_held(BOOKING)
 def propose(request: HttpRequest, appointment_id: int) -> HttpResponse:
     return _choose_new_slot(
         request,

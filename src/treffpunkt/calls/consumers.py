@@ -2,7 +2,8 @@
 of WebRTC signalling between exactly the two people of the appointment.
 
 Close codes: 4401 not logged in, 4404 not one of the two people (or no such appointment),
-4403 the call is not possible now (not confirmed, window closed, terms not accepted),
+4403 the call is not possible now (not confirmed, window closed, terms not accepted, calls
+held back for the organization),
 4408 too many frames, 4409 the same person opened the page in another window.
 """
 
@@ -16,6 +17,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from treffpunkt.accounts.models import User
+from treffpunkt.booking.service_hold import CALLS, held
 from treffpunkt.calls import frames, services
 from treffpunkt.calls.ice import ice_servers_for
 from treffpunkt.calls.realtime import call_group
@@ -60,6 +62,9 @@ class CallConsumer(JsonSocketConsumer):
         self.connected_at = time.monotonic()
         self.reported: dict[str, tuple[int, int]] = {}
         self.connections_seen: set[str] = set()
+        if await database_sync_to_async(held)(user, CALLS) is not None:
+            await self._refuse(CLOSE_NOT_POSSIBLE)  # the service is held back (P-SLA-3)
+            return
         try:
             joined = await database_sync_to_async(services.join_call)(
                 user=user, appointment_id=self.appointment_id, channel_name=self.channel_name
@@ -130,6 +135,9 @@ class CallConsumer(JsonSocketConsumer):
         await self._send({"type": "pong"})
 
     async def _press_start(self) -> None:
+        if await database_sync_to_async(held)(self.user, CALLS) is not None:
+            await self._send({"type": "error", "code": "service_held"})
+            return
         pressed = await database_sync_to_async(services.press_start)(
             user=self.user, appointment_id=self.appointment_id
         )

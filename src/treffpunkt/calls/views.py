@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from treffpunkt.accounts.models import User
 from treffpunkt.accounts.permissions import login_required
 from treffpunkt.booking.models import AppointmentStatus
+from treffpunkt.booking.service_hold import CALLS, held_notice
 from treffpunkt.calls.selectors import MEMBER, call_appointment_for, call_window, role_in_call
 from treffpunkt.core import clock
 
@@ -90,6 +91,8 @@ def call_page(request: HttpRequest, appointment_id: int) -> HttpResponse:
     window = call_window(appointment)
     now = clock.now()
     context: dict[str, Any] = {"appointment": appointment, "window": window, "other": other}
+    if (notice := held_notice(request, CALLS)) is not None:
+        return notice
     if appointment.status != AppointmentStatus.CONFIRMED:
         return render(request, "calls/unavailable.html", {**context, "reason": "not_confirmed"})
     if not window.is_open(now):
