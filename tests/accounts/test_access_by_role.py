@@ -330,6 +330,8 @@ def test_the_table_covers_every_url_name_of_the_project():
     from tests.backoffice.test_access import BACKOFFICE_URL_NAMES
     from tests.booking.test_booking_access import BOOKING_URL_NAMES
     from tests.calls.test_call_page import CALL_URL_NAMES
+    from tests.contracts.test_backoffice_pages import CONTRACT_BACKOFFICE_URL_NAMES
+    from tests.contracts.test_customer_area import CUSTOMER_CONTRACT_URL_NAMES
     from tests.customers.test_access import CUSTOMER_URL_NAMES
     from tests.messaging.test_message_access import MESSAGE_URL_NAMES
 
@@ -343,6 +345,8 @@ def test_the_table_covers_every_url_name_of_the_project():
         - CALL_URL_NAMES
         - MESSAGE_URL_NAMES
         - CUSTOMER_URL_NAMES
+        - CONTRACT_BACKOFFICE_URL_NAMES
+        - CUSTOMER_CONTRACT_URL_NAMES
         == set()
     )
 

@@ -155,12 +155,22 @@ def test_the_table_covers_every_url_of_the_back_office_app():
                 found.add(prefix + pattern.name)
         return found
 
+    from tests.contracts.test_backoffice_pages import CONTRACT_BACKOFFICE_URL_NAMES
+    from tests.contracts.test_customer_area import CUSTOMER_CONTRACT_URL_NAMES
     from tests.customers.test_access import CUSTOMER_URL_NAMES
 
-    # The customers app mounts its pages inside the back office's URLs; its own test covers them.
-    ours = {
-        name for name in names(get_resolver()) if name.startswith(("backoffice:", "customer_area:"))
-    } - CUSTOMER_URL_NAMES
+    # The customers and contracts apps mount their pages inside the back office's URLs; their
+    # own tests cover them.
+    ours = (
+        {
+            name
+            for name in names(get_resolver())
+            if name.startswith(("backoffice:", "customer_area:"))
+        }
+        - CUSTOMER_URL_NAMES
+        - CONTRACT_BACKOFFICE_URL_NAMES
+        - CUSTOMER_CONTRACT_URL_NAMES
+    )
     assert ours == BACKOFFICE_URL_NAMES
     assert {row.url_name for row in ROWS} == BACKOFFICE_URL_NAMES
 

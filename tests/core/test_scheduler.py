@@ -61,6 +61,7 @@ def test_the_registered_schedule_runs_from_the_command():
     assert {job.name.split(".")[0] for job in schedule} == {
         "booking",
         "calls",
+        "contracts",
         "core",
         "messaging",
         "notifications",
