@@ -4,6 +4,7 @@ ASGI application served by uvicorn for browser tests."""
 from __future__ import annotations
 
 import asyncio
+import importlib
 import socket
 import threading
 import time
@@ -244,7 +245,43 @@ class LiveApp:
 
 
 @pytest.fixture
-def live_app(transactional_db: None, settings: SettingsWrapper) -> Iterator[LiveApp]:
+def _document_triggers_after_flush(django_db_blocker: Any) -> Iterator[None]:
+    """Put the SQLite triggers that refuse deleting documents back after the flush.
+
+    A transactional test is cleaned up by ``flush``, which on SQLite deletes row by row, and
+    the trigger refuses exactly that (PostgreSQL truncates, which fires no row trigger). So
+    ``live_app`` drops the triggers just before the flush and this fixture, torn down after
+    it, makes them again for the tests that follow."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        return
+    triggers = importlib.import_module(
+        "treffpunkt.documents.migrations.0002_refuse_change_triggers"
+    )
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        for statement in triggers.SQLITE_DROP + triggers.SQLITE_CREATE:
+            cursor.execute(statement)
+
+
+def _allow_the_flush_to_delete_documents() -> None:
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        return
+    triggers = importlib.import_module(
+        "treffpunkt.documents.migrations.0002_refuse_change_triggers"
+    )
+    with connection.cursor() as cursor:
+        for statement in triggers.SQLITE_DROP:
+            cursor.execute(statement)
+
+
+@pytest.fixture
+def live_app(
+    _document_triggers_after_flush: None, transactional_db: None, settings: SettingsWrapper
+) -> Iterator[LiveApp]:
     """Serve treffpunkt.asgi (HTTP and WebSocket) with uvicorn in a thread on a free port."""
     import uvicorn
 
@@ -275,6 +312,7 @@ def live_app(transactional_db: None, settings: SettingsWrapper) -> Iterator[Live
     server.should_exit = True
     thread.join(timeout=10)
     _close_connections_left_by_the_server_thread()
+    _allow_the_flush_to_delete_documents()
 
 
 def _close_connections_left_by_the_server_thread() -> None:
