@@ -512,7 +512,10 @@ def test_accepting_an_order_lists_its_contract(world: World, office: Client):
     assert order.state == OrderState.ACCEPTED and order.confirmed_start == start
     page = body(office.get(order_page(order)))
     assert f"The order {order.number} was accepted" in page
-    assert "Order confirmation" in page  # the letter, downloadable
+    # The letter, downloadable; written in the customer's language (German by default).
+    with translation.override("de"):
+        title = translation.gettext("Order confirmation %(order)s") % {"order": order.number}
+    assert title in page
     contracts = list(order.contracts.order_by("pk"))
     assert len(contracts) == 2
     listed = [row[0] for row in table_rows(office.get(CONTRACTS))]

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.conf import settings
+from django.urls import reverse
 
 from tests.contracts.factories import (
     Clock,
@@ -42,6 +43,7 @@ from treffpunkt.contracts.services import (
     run_contracts_day,
     switch_on,
 )
+from treffpunkt.notifications.models import OutboxMail
 
 pytestmark = pytest.mark.django_db
 
@@ -212,10 +214,11 @@ def test_consent_request_goes_out_lead_days_before_it_is_due_and_the_reminder_la
     assert run_on(the_clock, ask_on)["consents_requested"] == 1
     contract.refresh_from_db()
     assert contract.consent_requested_on == ask_on
-    request = contract.events.get(kind=EventKind.CONSENT_REQUESTED)
-    assert request.document is not None
-    text = letter_text(request.document)
-    assert "express consent" in text
+    assert contract.events.filter(kind=EventKind.CONSENT_REQUESTED).count() == 1
+    # By e-mail to every contact, with the link to consent in the customer area.
+    request = OutboxMail.objects.get(template="contracts/consent_request")
+    assert "express consent" in request.body_text
+    assert reverse("customer_area:contracts:contract", args=[contract.pk]) in request.body_text
 
     assert run_on(the_clock, remind_on - timedelta(days=1)).get("consents_reminded", 0) == 0
     assert run_on(the_clock, remind_on)["consents_reminded"] == 1

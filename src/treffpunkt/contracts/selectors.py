@@ -3,13 +3,14 @@ a contract's timeline. A customer's contact reads only their own customer's (oth
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Count, Q
 from django.http import Http404
 from django.urls import reverse
 from django.utils.functional import Promise
@@ -34,8 +35,8 @@ from treffpunkt.contracts.services._common import today
 from treffpunkt.customers.models import Customer
 
 ASKING_STATES = (ContractState.ACTIVE, ContractState.WAITING)
-# Rows per kind of deadline: the dashboard shows the earliest ones and says how many more.
-PER_KIND = 200
+# Rows per page of the dashboard.
+PAGE_SIZE = 50
 
 
 @dataclass(frozen=True)
@@ -46,8 +47,23 @@ class Deadline:
     customer_name: str
     reference: str | None
     action: str | Promise
-    url: str
+    link: Callable[[int], str]
+    target: int
     overdue: bool
+
+    @property
+    def url(self) -> str:
+        # Made only for the rows a page shows, not for every row fetched to sort them.
+        return self.link(self.target)
+
+
+@dataclass(frozen=True)
+class DeadlinePage:
+    rows: list[Deadline]
+    total: int
+    overdue: int
+    page: int
+    pages: int
 
 
 def contract_url(contract_id: int) -> str:
@@ -58,215 +74,199 @@ def order_url(order_id: int) -> str:
     return reverse("backoffice:contracts:order", args=[order_id])
 
 
-def deadlines_ahead(*, on: date | None = None, days: int | None = None) -> list[Deadline]:
-    """Every deadline up to ``days`` ahead (default ``CONTRACTS_DASHBOARD_DAYS``), overdue ones
-    first, then by day. Each query uses an index and fetches only the columns shown."""
+@dataclass(frozen=True)
+class Source:
+    """One kind of deadline: the rows it covers between ``day`` and ``horizon`` (a query that
+    an index answers), the field holding the due day, and how a row reads and links."""
+
+    what: Promise
+    action: Promise
+    query: Callable[[date, date], models.QuerySet[Any]]
+    due: str
+    # The values that make a row: the id the link takes, the reference, customer number, name.
+    fields: tuple[str, str, str, str]
+    url: Callable[[int], str]
+    # What waits for a person's decision is overdue from the start.
+    always_overdue: bool = False
+
+    def is_overdue(self, due: date, day: date) -> bool:
+        return self.always_overdue or due < day
+
+    def rows(self, day: date, horizon: date, *, take: int) -> list[Deadline]:
+        query = self.query(day, horizon).order_by(self.due, "pk")
+        return [
+            Deadline(
+                due,
+                self.what,
+                number,
+                name,
+                reference,
+                self.action,
+                self.url,
+                pk,
+                self.is_overdue(due, day),
+            )
+            for due, pk, reference, number, name in query.values_list(self.due, *self.fields)[:take]
+        ]
+
+    def counts(self, day: date, horizon: date) -> tuple[int, int]:
+        """How many rows, and how many of them overdue, in one query and without fetching."""
+        late = (
+            Count("pk")
+            if self.always_overdue
+            else Count("pk", filter=Q(**{f"{self.due}__lt": day}))
+        )
+        found = self.query(day, horizon).aggregate(total=Count("pk"), overdue=late)
+        return found["total"], found["overdue"]
+
+
+CONTRACT_FIELDS = ("pk", "number", "customer__customer_number", "customer__legal_name")
+VIA_CONTRACT = (
+    "contract_id",
+    "contract__number",
+    "contract__customer__customer_number",
+    "contract__customer__legal_name",
+)
+
+SOURCES: tuple[Source, ...] = (
+    Source(
+        _("Accept the order (two weeks from receipt)"),
+        _("Accept or decline"),
+        lambda day, horizon: Order.objects.filter(
+            state=OrderState.RECEIVED, accept_by__lte=horizon
+        ),
+        "accept_by",
+        CONTRACT_FIELDS,
+        order_url,
+    ),
+    Source(
+        _("Send the consent request (six weeks before the end)"),
+        _("Open the contract"),
+        lambda day, horizon: Contract.objects.filter(
+            state__in=ASKING_STATES,
+            consent_due__lte=horizon,
+            consent_requested_on__isnull=True,
+            consent_given_on__isnull=True,
+            kind=ProductKind.TELEPHONY,
+        ),
+        "consent_due",
+        CONTRACT_FIELDS,
+        contract_url,
+    ),
+    Source(
+        _("Ends without the customer's consent"),
+        _("Record a consent"),
+        lambda day, horizon: Contract.objects.filter(
+            state__in=ASKING_STATES,
+            term_end__lte=horizon,
+            term_end__gte=day,
+            consent_requested_on__isnull=False,
+            consent_given_on__isnull=True,
+            kind=ProductKind.TELEPHONY,
+        ),
+        "term_end",
+        CONTRACT_FIELDS,
+        contract_url,
+    ),
+    Source(
+        _("Last day for the customer's notice (three months before the end)"),
+        _("Open the contract"),
+        lambda day, horizon: Contract.objects.filter(
+            state__in=ASKING_STATES, notice_deadline__gte=day, notice_deadline__lte=horizon
+        ),
+        "notice_deadline",
+        CONTRACT_FIELDS,
+        contract_url,
+    ),
+    Source(
+        _("Announced change takes effect"),
+        _("Open the contract"),
+        lambda day, horizon: ChangeNotice.objects.filter(
+            in_effect=False, effective_on__lte=horizon
+        ),
+        "effective_on",
+        VIA_CONTRACT,
+        contract_url,
+    ),
+    Source(
+        _("Special cancellation right ends"),
+        _("Open the contract"),
+        lambda day, horizon: ChangeNotice.objects.filter(
+            special_right_until__gte=day, special_right_until__lte=horizon
+        ),
+        "special_right_until",
+        VIA_CONTRACT,
+        contract_url,
+    ),
+    Source(
+        _("Objection period for the transfer ends"),
+        _("Open the contract"),
+        lambda day, horizon: Transfer.objects.filter(
+            in_effect=False, objection_until__gte=day, objection_until__lte=horizon
+        ),
+        "objection_until",
+        VIA_CONTRACT,
+        contract_url,
+    ),
+    Source(
+        _("Special cancellation right after the transfer ends"),
+        _("Open the contract"),
+        lambda day, horizon: Transfer.objects.filter(
+            in_effect=False, special_right_until__gte=day, special_right_until__lte=horizon
+        ),
+        "special_right_until",
+        VIA_CONTRACT,
+        contract_url,
+    ),
+    Source(
+        _("Transfer takes effect"),
+        _("Open the contract"),
+        lambda day, horizon: Transfer.objects.filter(
+            in_effect=False, effective_on__gte=day, effective_on__lte=horizon
+        ),
+        "effective_on",
+        VIA_CONTRACT,
+        contract_url,
+    ),
+    Source(
+        _("Check a cancellation one day late (month-end rule)"),
+        _("Open the contract"),
+        lambda day, horizon: Cancellation.objects.filter(
+            in_doubt=True, contract__state=ContractState.ENDING
+        ),
+        "received_on",
+        VIA_CONTRACT,
+        contract_url,
+        always_overdue=True,
+    ),
+)
+
+
+def deadlines_ahead(
+    *, on: date | None = None, days: int | None = None, page: int = 1, per_page: int = PAGE_SIZE
+) -> DeadlinePage:
+    """One page of every deadline up to ``days`` ahead (default ``CONTRACTS_DASHBOARD_DAYS``),
+    overdue ones first, then by day.
+
+    Each kind of deadline is one query an index answers, fetching only as many rows as the
+    pages up to this one can show, and one count; the rows are merged in Python. So a page
+    costs the same with 20,000 contracts as with 20."""
     day = on or today()
     horizon = day + timedelta(days=days if days is not None else settings.CONTRACTS_DASHBOARD_DAYS)
+    total = overdue = 0
+    for source in SOURCES:
+        rows, late = source.counts(day, horizon)
+        total, overdue = total + rows, overdue + late
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    take = page * per_page
     found: list[Deadline] = []
     for source in SOURCES:
-        found.extend(source(day, horizon))
-    return sorted(found, key=lambda item: (not item.overdue, item.due, item.reference))
-
-
-def _orders(day: date, horizon: date) -> Iterable[Deadline]:
-    rows = (
-        Order.objects.filter(state=OrderState.RECEIVED, accept_by__lte=horizon)
-        .order_by("accept_by", "pk")
-        .values_list(
-            "pk", "number", "accept_by", "customer__customer_number", "customer__legal_name"
-        )
-    )[:PER_KIND]
-    for pk, number, due, customer_number, name in rows:
-        yield Deadline(
-            due,
-            _("Accept the order (two weeks from receipt)"),
-            customer_number,
-            name,
-            number,
-            _("Accept or decline"),
-            order_url(pk),
-            due < day,
-        )
-
-
-def _contract_rows(query: models.QuerySet[Contract], due_field: str) -> Iterable[tuple[Any, ...]]:
-    return query.order_by(due_field, "pk").values_list(
-        "pk", "number", due_field, "customer__customer_number", "customer__legal_name"
-    )[:PER_KIND]
-
-
-def _consent_requests(day: date, horizon: date) -> Iterable[Deadline]:
-    query = Contract.objects.filter(
-        state__in=ASKING_STATES,
-        consent_due__lte=horizon,
-        consent_requested_on__isnull=True,
-        consent_given_on__isnull=True,
-        kind=ProductKind.TELEPHONY,
+        found.extend(source.rows(day, horizon, take=take))
+    found.sort(key=lambda item: (not item.overdue, item.due, item.reference or ""))
+    return DeadlinePage(
+        rows=found[take - per_page : take], total=total, overdue=overdue, page=page, pages=pages
     )
-    for pk, number, due, customer_number, name in _contract_rows(query, "consent_due"):
-        yield Deadline(
-            due,
-            _("Send the consent request (six weeks before the end)"),
-            customer_number,
-            name,
-            number,
-            _("Open the contract"),
-            contract_url(pk),
-            due < day,
-        )
-
-
-def _consents_pending(day: date, horizon: date) -> Iterable[Deadline]:
-    query = Contract.objects.filter(
-        state__in=ASKING_STATES,
-        term_end__lte=horizon,
-        term_end__gte=day,
-        consent_requested_on__isnull=False,
-        consent_given_on__isnull=True,
-        kind=ProductKind.TELEPHONY,
-    )
-    for pk, number, due, customer_number, name in _contract_rows(query, "term_end"):
-        yield Deadline(
-            due,
-            _("Ends without the customer's consent"),
-            customer_number,
-            name,
-            number,
-            _("Record a consent"),
-            contract_url(pk),
-            False,
-        )
-
-
-def _notice_deadlines(day: date, horizon: date) -> Iterable[Deadline]:
-    query = Contract.objects.filter(
-        state__in=ASKING_STATES, notice_deadline__gte=day, notice_deadline__lte=horizon
-    )
-    for pk, number, due, customer_number, name in _contract_rows(query, "notice_deadline"):
-        yield Deadline(
-            due,
-            _("Last day for the customer's notice (three months before the end)"),
-            customer_number,
-            name,
-            number,
-            _("Open the contract"),
-            contract_url(pk),
-            False,
-        )
-
-
-def _changes(day: date, horizon: date) -> Iterable[Deadline]:
-    rows = (
-        ChangeNotice.objects.filter(in_effect=False, effective_on__lte=horizon)
-        .order_by("effective_on", "pk")
-        .values_list(
-            "contract_id",
-            "contract__number",
-            "effective_on",
-            "contract__customer__customer_number",
-            "contract__customer__legal_name",
-        )
-    )[:PER_KIND]
-    for pk, number, due, customer_number, name in rows:
-        yield Deadline(
-            due,
-            _("Announced change takes effect"),
-            customer_number,
-            name,
-            number,
-            _("Open the contract"),
-            contract_url(pk),
-            False,
-        )
-    rights = (
-        ChangeNotice.objects.filter(special_right_until__gte=day, special_right_until__lte=horizon)
-        .order_by("special_right_until", "pk")
-        .values_list(
-            "contract_id",
-            "contract__number",
-            "special_right_until",
-            "contract__customer__customer_number",
-            "contract__customer__legal_name",
-        )
-    )[:PER_KIND]
-    for pk, number, right_until, customer_number, name in rights:
-        assert right_until is not None  # noqa: S101  # filtered on it above
-        yield Deadline(
-            right_until,
-            _("Special cancellation right ends"),
-            customer_number,
-            name,
-            number,
-            _("Open the contract"),
-            contract_url(pk),
-            False,
-        )
-
-
-def _transfers(day: date, horizon: date) -> Iterable[Deadline]:
-    fields = (
-        "contract_id",
-        "contract__number",
-        "contract__customer__customer_number",
-        "contract__customer__legal_name",
-    )
-    for due_field, what in (
-        ("objection_until", _("Objection period for the transfer ends")),
-        ("special_right_until", _("Special cancellation right after the transfer ends")),
-        ("effective_on", _("Transfer takes effect")),
-    ):
-        query = Transfer.objects.filter(
-            **{f"{due_field}__gte": day, f"{due_field}__lte": horizon}, in_effect=False
-        )
-        rows = query.order_by(due_field, "pk").values_list(due_field, *fields)[:PER_KIND]
-        for due, pk, number, customer_number, name in rows:
-            yield Deadline(
-                due,
-                what,
-                customer_number,
-                name,
-                number,
-                _("Open the contract"),
-                contract_url(pk),
-                False,
-            )
-
-
-def _cancellations_in_doubt(day: date, horizon: date) -> Iterable[Deadline]:
-    rows = (
-        Cancellation.objects.filter(in_doubt=True, contract__state=ContractState.ENDING)
-        .order_by("received_on", "pk")
-        .values_list(
-            "contract_id",
-            "contract__number",
-            "received_on",
-            "contract__customer__customer_number",
-            "contract__customer__legal_name",
-        )
-    )[:PER_KIND]
-    for pk, number, received, customer_number, name in rows:
-        yield Deadline(
-            received,
-            _("Check a cancellation one day late (month-end rule)"),
-            customer_number,
-            name,
-            number,
-            _("Open the contract"),
-            contract_url(pk),
-            True,
-        )
-
-
-SOURCES: tuple[Callable[[date, date], Iterable[Deadline]], ...] = (
-    _orders,
-    _consent_requests,
-    _consents_pending,
-    _notice_deadlines,
-    _changes,
-    _transfers,
-    _cancellations_in_doubt,
-)
 
 
 def last_run() -> RunRecord | None:

@@ -198,9 +198,14 @@ class DeadlinesPage(ShellMixin, TemplateResponseMixin, View):
     title = gettext_lazy("Deadlines")
 
     def get(self, request: HttpRequest) -> HttpResponse:
+        page = request.GET.get("page", "1")
+        found = selectors.deadlines_ahead(page=int(page) if page.isdigit() else 1)
         return self.render_to_response(
             self.get_context_data(
-                deadlines=selectors.deadlines_ahead(),
+                deadlines=found.rows,
+                found=found,
+                previous_page=found.page - 1 if found.page > 1 else None,
+                next_page=found.page + 1 if found.page < found.pages else None,
                 last_run=selectors.last_run(),
             )
         )

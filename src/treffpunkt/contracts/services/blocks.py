@@ -66,11 +66,12 @@ def block_service(
                 subject=_("Your service is blocked: %(scope)s") % {"scope": scope.label},
                 paragraphs=[
                     _(
-                        "We have blocked %(scope)s for your organizations (%(reason)s). Your "
-                        "members and staff see a notice instead. No data is deleted, and the "
-                        "fees remain due while the block lasts."
+                        "We have blocked part of the service for your organizations: "
+                        "%(scope)s (reason: %(reason)s). Your members and staff see a notice "
+                        "instead. No data is deleted, and the fees remain due while the block "
+                        "lasts."
                     )
-                    % {"scope": scope.label.lower(), "reason": reason.label},
+                    % {"scope": scope.label, "reason": reason.label},
                     block.explanation,
                 ],
                 actor=operator,

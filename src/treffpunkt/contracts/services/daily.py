@@ -7,11 +7,13 @@ was done already."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from treffpunkt.contracts.models import (
@@ -25,13 +27,18 @@ from treffpunkt.contracts.models import (
     RunRecord,
 )
 from treffpunkt.contracts.services import letters
-from treffpunkt.contracts.services._common import add_event, today
-from treffpunkt.contracts.services.lifecycle import close_term
+from treffpunkt.contracts.services._common import add_event, iso, today
+from treffpunkt.contracts.services.lifecycle import close_locked_term
 from treffpunkt.contracts.services.notices import bring_into_effect
 from treffpunkt.contracts.services.orders import lapse_order
 from treffpunkt.core import audit, clock
+from treffpunkt.customers.models import CustomerContact
+from treffpunkt.notifications.services import queue_mail
 
 ASKING_STATES = (ContractState.ACTIVE, ContractState.WAITING)
+# Contracts locked and handled in one transaction: fewer commits than one per contract, and a
+# run killed halfway loses at most one batch, which the next run does again.
+BATCH = 100
 
 
 def run_contracts_day(*, on: date | None = None) -> dict[str, int]:
@@ -41,14 +48,13 @@ def run_contracts_day(*, on: date | None = None) -> dict[str, int]:
     for order in Order.objects.filter(state=OrderState.RECEIVED, accept_by__lt=day):
         counts["orders_lapsed"] += lapse_order(order, on=day)
     counts["changes_in_effect"] = bring_into_effect(on=day)
-    for contract in _consent_requests_due(day):
-        counts["consents_requested"] += ask_for_consent(contract, on=day)
-    for contract in _consent_reminders_due(day):
-        counts["consents_reminded"] += remind_of_consent(contract, on=day)
-    for contract in Contract.objects.filter(
-        Q(term_end__lt=day) | Q(ends_on__lt=day), state__in=LIVE_STATES
-    ).select_related("customer", "product"):
-        outcome = close_term(contract, on=day)
+    for contract in _in_batches(_consent_requests_due(day)):
+        counts["consents_requested"] += _ask_locked(contract, on=day, reminder=False)
+    for contract in _in_batches(_consent_reminders_due(day)):
+        counts["consents_reminded"] += _ask_locked(contract, on=day, reminder=True)
+    due = Contract.objects.filter(Q(term_end__lt=day) | Q(ends_on__lt=day), state__in=LIVE_STATES)
+    for contract in _in_batches(due):
+        outcome = close_locked_term(contract, on=day)
         if outcome:
             counts[f"contracts_{outcome}"] += 1
     result = dict(counts)
@@ -62,7 +68,23 @@ def run_contracts_day(*, on: date | None = None) -> dict[str, int]:
     return result
 
 
-def _consent_requests_due(day: date):  # type: ignore[no-untyped-def]  # a QuerySet
+def _in_batches(query: QuerySet[Contract]) -> Iterator[Contract]:
+    """The contracts of ``query``, ``BATCH`` at a time, each batch read under row locks in a
+    transaction that stays open while the caller handles it. Each contract's condition is
+    checked again on the locked row, so what another process changed meanwhile is seen."""
+    ids = list(query.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), BATCH):
+        with transaction.atomic():
+            locked = (
+                Contract.objects.select_for_update()
+                .filter(pk__in=ids[start : start + BATCH])
+                .select_related("customer", "product")
+                .order_by("pk")
+            )
+            yield from locked
+
+
+def _consent_requests_due(day: date) -> QuerySet[Contract]:
     lead = timedelta(days=settings.CONTRACTS_CONSENT_LEAD_DAYS)
     return Contract.objects.filter(
         kind=ProductKind.TELEPHONY,
@@ -71,10 +93,10 @@ def _consent_requests_due(day: date):  # type: ignore[no-untyped-def]  # a Query
         consent_given_on__isnull=True,
         consent_due__lte=day + lead,
         term_end__gte=day,
-    ).select_related("customer", "product")
+    )
 
 
-def _consent_reminders_due(day: date):  # type: ignore[no-untyped-def]  # a QuerySet
+def _consent_reminders_due(day: date) -> QuerySet[Contract]:
     after = timedelta(days=settings.CONTRACTS_CONSENT_REMINDER_DAYS)
     return Contract.objects.filter(
         kind=ProductKind.TELEPHONY,
@@ -83,78 +105,65 @@ def _consent_reminders_due(day: date):  # type: ignore[no-untyped-def]  # a Quer
         consent_reminded_on__isnull=True,
         consent_given_on__isnull=True,
         term_end__gte=day,
-    ).select_related("customer", "product")
+    )
 
 
 def ask_for_consent(contract: Contract, *, on: date) -> bool:
     """Point out the coming end of a telephony contract and ask for consent to renew it
     (§ 20 (I) of the terms: at the latest six weeks before the end)."""
-    return _write_to_customer(contract, on=on, reminder=False)
+    with transaction.atomic():
+        locked = Contract.objects.select_for_update().select_related("customer", "product")
+        return _ask_locked(locked.get(pk=contract.pk), on=on, reminder=False)
 
 
 def remind_of_consent(contract: Contract, *, on: date) -> bool:
-    return _write_to_customer(contract, on=on, reminder=True)
-
-
-def _write_to_customer(contract: Contract, *, on: date, reminder: bool) -> bool:
-    field = "consent_reminded_on" if reminder else "consent_requested_on"
     with transaction.atomic():
-        locked = Contract.objects.select_for_update().get(pk=contract.pk)
-        if getattr(locked, field) is not None or locked.consent_given_on is not None:
-            return False
-        if locked.state not in ASKING_STATES:
-            return False
-        setattr(locked, field, on)
-        locked.save(update_fields=[field])
-        with letters.in_language_of(contract.customer) as language:
-            letter = letters.send_letter(
-                customer=contract.customer,
-                language=language,
-                subject=(
-                    _("Reminder: your contract %(contract)s ends on %(end)s")
-                    if reminder
-                    else _("Your contract %(contract)s ends on %(end)s")
-                )
-                % {"contract": contract.number, "end": letters.long_date(contract.term_end)},
-                paragraphs=[
-                    _(
-                        "Your contract %(contract)s (%(product)s) ends on %(end)s. It renews by "
-                        "one year only with your express consent (§ 20 (I) of our terms)."
-                    )
-                    % {
-                        "contract": contract.number,
-                        "product": contract.product.name,
-                        "end": letters.long_date(contract.term_end),
-                    },
-                    _(
-                        "If you want to keep the service, please give your consent before that "
-                        "day: in the customer area with one click, or by letter, fax or e-mail. "
-                        "Without your consent the contract ends on %(end)s."
-                    )
-                    % {"end": letters.long_date(contract.term_end)},
-                ],
-                contract=contract,
-                actor=None,
-            )
-        add_event(
-            locked,
-            kind=EventKind.CONSENT_REMINDED if reminder else EventKind.CONSENT_REQUESTED,
-            on=on,
-            summary=(
-                _("Reminder of the consent request sent.")
-                if reminder
-                else _("Consent to a renewal requested; without it the contract ends on %(end)s.")
-                % {"end": letters.long_date(locked.term_end)}
-            ),
-            document=letter,
-        )
-        audit.record(
-            "contracts.consent.reminded" if reminder else "contracts.consent.requested",
-            actor=None,
-            target=locked,
-            data={
-                "on": on.isoformat(),
-                "due": locked.consent_due.isoformat() if locked.consent_due else None,
+        locked = Contract.objects.select_for_update().select_related("customer", "product")
+        return _ask_locked(locked.get(pk=contract.pk), on=on, reminder=True)
+
+
+def _ask_locked(locked: Contract, *, on: date, reminder: bool) -> bool:
+    """The request (or reminder) by e-mail to every contact of the customer, with a link to
+    consent in the customer area. § 20 (I) sets no form; the mail stays in the outbox and the
+    contract's timeline records it."""
+    field = "consent_reminded_on" if reminder else "consent_requested_on"
+    if getattr(locked, field) is not None or locked.consent_given_on is not None:
+        return False
+    if locked.state not in ASKING_STATES or locked.term_end < on:
+        return False
+    setattr(locked, field, on)
+    locked.save(update_fields=[field])
+    url = settings.SITE_URL + reverse("customer_area:contracts:contract", args=[locked.pk])
+    for contact in CustomerContact.objects.filter(customer=locked.customer).select_related("user"):
+        queue_mail(
+            template="contracts/consent_request",
+            context={
+                "contract": locked,
+                "contact_name": contact.name,
+                "reminder": reminder,
+                "contract_url": url,
             },
+            recipient=contact.user,
+            to_address=contact.email,
+            language=contact.user.preferred_language if contact.user else None,
         )
+    add_event(
+        locked,
+        kind=EventKind.CONSENT_REMINDED if reminder else EventKind.CONSENT_REQUESTED,
+        on=on,
+        summary=(
+            _("Reminder of the consent request sent by e-mail.")
+            if reminder
+            else _(
+                "Consent to a renewal requested by e-mail; without it the contract ends on %(end)s."
+            )
+            % {"end": letters.long_date(locked.term_end)}
+        ),
+    )
+    audit.record(
+        "contracts.consent.reminded" if reminder else "contracts.consent.requested",
+        actor=None,
+        target=locked,
+        data={"on": on.isoformat(), "due": iso(locked.consent_due)},
+    )
     return True

@@ -395,23 +395,29 @@ def close_term(contract: Contract, *, on: date) -> str:
     """Renew or end ``contract`` if a term or its last day lies before ``on``. Returns what
     happened: "renewed", "ended" or "" (nothing due; a second run finds nothing)."""
     with transaction.atomic():
-        locked = Contract.objects.select_for_update().get(pk=contract.pk)
-        if not locked.is_live:
-            return ""
-        if locked.ends_on is not None and locked.ends_on < on:
-            _end(locked, reason=EndReason(locked.end_reason or EndReason.CANCELLED))
+        locked = Contract.objects.select_for_update().select_related("customer", "product")
+        return close_locked_term(locked.get(pk=contract.pk), on=on)
+
+
+def close_locked_term(locked: Contract, *, on: date) -> str:
+    """``close_term`` for a contract read under a row lock in the caller's transaction (the
+    daily run locks a batch at once)."""
+    if not locked.is_live:
+        return ""
+    if locked.ends_on is not None and locked.ends_on < on:
+        _end(locked, reason=EndReason(locked.end_reason or EndReason.CANCELLED))
+        return "ended"
+    if locked.term_end >= on:
+        return ""
+    while locked.term_end < on:
+        # A consent renews one term only (§ 20 (I)): after a long pause, a telephony
+        # contract renewed once ends at the next end it has no consent for.
+        if locked.kind == ProductKind.TELEPHONY and locked.consent_given_on is None:
+            locked.ends_on = locked.term_end
+            _end(locked, reason=EndReason.NO_CONSENT)
             return "ended"
-        if locked.term_end >= on:
-            return ""
-        while locked.term_end < on:
-            # A consent renews one term only (§ 20 (I)): after a long pause, a telephony
-            # contract renewed once ends at the next end it has no consent for.
-            if locked.kind == ProductKind.TELEPHONY and locked.consent_given_on is None:
-                locked.ends_on = locked.term_end
-                _end(locked, reason=EndReason.NO_CONSENT)
-                return "ended"
-            _renew(locked)
-        return "renewed"
+        _renew(locked)
+    return "renewed"
 
 
 def _renew(contract: Contract) -> None:

@@ -177,10 +177,10 @@ def _change_letter(contract: Contract, notice: ChangeNotice, *, actor: User) -> 
         else:
             paragraphs.append(
                 _(
-                    "This change gives no special cancellation right: it is %(kind)s "
-                    "(§ 20 (III) of our terms)."
+                    "This change gives no special cancellation right (§ 20 (III) of our "
+                    "terms). Kind of change: %(kind)s."
                 )
-                % {"kind": ChangeClass(notice.classification).label.lower()}
+                % {"kind": ChangeClass(notice.classification).label}
             )
         subject = _("Change to your contract %(contract)s from %(day)s") % {
             "contract": contract.number,
