@@ -4,8 +4,9 @@
 utilities (``setup_test_environment`` + ``connection.creation.create_test_db``), destroyed again
 at the end: by default the PostgreSQL database ``test_treffpunkt_bench`` on ``BENCH_PG_URL``
 (the server the other benchmarks use); with ``DATABASE_URL`` set, the test database of that
-one (``DATABASE_URL=sqlite:///…`` for SQLite). ``TREFFPUNKT_VAR_DIR`` points to a fresh temporary directory (removed
-at the end) and ``SECRET_KEY`` is random, so nothing in var/ is read or written.
+one (``DATABASE_URL=sqlite:///…`` for SQLite). ``TREFFPUNKT_VAR_DIR`` points to a fresh
+temporary directory (removed at the end) and ``SECRET_KEY`` is random, so nothing in var/ is
+read or written.
 
 ``build(day)`` fills it fast with ``bulk_create`` (not the services), seed fixed:
 

@@ -8,7 +8,7 @@ Django's test client as an operator holding the CUSTOMERS capability (logged in 
 If the page still answers 404 (the view is a placeholder), only the selector is timed and
 ``deadlines_page=placeholder`` says so. 5 warm-up runs, then 50 timed runs of each.
 
-    uv run python bench/deadlines_dashboard.py      # PostgreSQL test_treffpunkt_bench (BENCH_PG_URL)
+    uv run python bench/deadlines_dashboard.py    # PostgreSQL test_treffpunkt_bench (BENCH_PG_URL)
     DATABASE_URL=sqlite:////tmp/bench.sqlite3 uv run python bench/deadlines_dashboard.py   # SQLite
 
 Prints deadlines_rows, deadlines_p50_ms / deadlines_p95_ms (the page; goal p95 ≤ 100 ms on
