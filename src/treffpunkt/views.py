@@ -4,7 +4,7 @@ because what it shows depends on every role the apps define."""
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from treffpunkt.accounts.models import Organization
 
@@ -22,6 +22,10 @@ def home(request: HttpRequest) -> HttpResponse:
             "core/home_operator.html",
             {"organizations": Organization.objects.order_by("name")},
         )
+    if user.is_customer_contact:
+        # A business customer's contact belongs to no organization: their start is the
+        # customer area (the member's start page would have no organization to show).
+        return redirect("customer_area:home")
     if user.is_team:
         return render(request, "core/home_team.html")
     return render(request, "core/home_member.html")

@@ -55,3 +55,11 @@ def test_the_customer_area_says_plainly_what_it_will_hold():
             "No availability reports yet.",
         ):
             assert translation.gettext(empty) in body
+
+
+def test_a_customer_contact_starts_in_the_customer_area():
+    # After login everybody lands on "/"; a contact belongs to no organization, so "/" sends
+    # them on to the customer area instead of a member's start page without an organization.
+    contact = customer_contact(display_name="Kai Kunde")
+    response = client_for(contact).get("/")
+    assert response.status_code == 302 and response["Location"] == reverse("customer_area:home")

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.utils import timezone
 
 
 def now() -> datetime:
     return timezone.now()
+
+
+def operator_today() -> date:
+    """The operator's calendar day (``settings.TIME_ZONE``, Berlin): contracts, invoices and
+    their deadlines count in it."""
+    return now().astimezone(ZoneInfo(settings.TIME_ZONE)).date()
 
 
 def wall_time_repeats(moment: datetime) -> bool:

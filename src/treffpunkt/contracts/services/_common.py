@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db import models
 
 from treffpunkt.accounts.models import User
@@ -37,7 +35,7 @@ def require_contact_of(user: User | None, customer: Customer) -> CustomerContact
 
 def today() -> date:
     """The operator's calendar day: the terms count days in Berlin (settings.TIME_ZONE)."""
-    return clock.now().astimezone(ZoneInfo(settings.TIME_ZONE)).date()
+    return clock.operator_today()
 
 
 def assign_number(instance: models.Model, *, prefix: str) -> str:
