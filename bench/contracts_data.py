@@ -32,6 +32,7 @@ import os
 import random
 import secrets
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -62,7 +63,9 @@ def throwaway_database(*, keep: bool = False) -> Iterator[str]:
     for name in ("REDIS_URL", "DEBUG", "TASKS_BACKEND", "PRIVATE_FILES_DIR"):
         os.environ.pop(name, None)
     # PostgreSQL as for the other benchmarks (BENCH_PG_URL); DATABASE_URL=sqlite://… for SQLite.
-    os.environ.setdefault("DATABASE_URL", f"{PG_SERVER_URL}/{BENCH_DB}")
+    # One database per benchmark script, so two benchmarks can run side by side.
+    script = Path(sys.argv[0]).stem or "bench"
+    os.environ.setdefault("DATABASE_URL", f"{PG_SERVER_URL}/{BENCH_DB}_{script}")
     os.environ.update(
         {
             "DJANGO_SETTINGS_MODULE": "treffpunkt.settings",

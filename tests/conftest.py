@@ -257,12 +257,21 @@ def _document_triggers_after_flush(django_db_blocker: Any) -> Iterator[None]:
 
     if connection.vendor != "sqlite":
         return
-    triggers = importlib.import_module(
-        "treffpunkt.documents.migrations.0002_refuse_change_triggers"
-    )
     with django_db_blocker.unblock(), connection.cursor() as cursor:
-        for statement in triggers.SQLITE_DROP + triggers.SQLITE_CREATE:
-            cursor.execute(statement)
+        for triggers in _refusing_triggers():
+            for statement in triggers.SQLITE_DROP + triggers.SQLITE_CREATE:
+                cursor.execute(statement)
+
+
+# Migrations whose SQLite triggers refuse deleting issued documents and invoices.
+REFUSING_TRIGGERS = (
+    "treffpunkt.documents.migrations.0002_refuse_change_triggers",
+    "treffpunkt.billing.migrations.0002_refuse_change_triggers",
+)
+
+
+def _refusing_triggers() -> list[Any]:
+    return [importlib.import_module(name) for name in REFUSING_TRIGGERS]
 
 
 def _allow_the_flush_to_delete_documents() -> None:
@@ -270,12 +279,10 @@ def _allow_the_flush_to_delete_documents() -> None:
 
     if connection.vendor != "sqlite":
         return
-    triggers = importlib.import_module(
-        "treffpunkt.documents.migrations.0002_refuse_change_triggers"
-    )
     with connection.cursor() as cursor:
-        for statement in triggers.SQLITE_DROP:
-            cursor.execute(statement)
+        for triggers in _refusing_triggers():
+            for statement in triggers.SQLITE_DROP:
+                cursor.execute(statement)
 
 
 @pytest.fixture

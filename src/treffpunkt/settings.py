@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "treffpunkt.backoffice",
     "treffpunkt.customers",
     "treffpunkt.contracts",
+    "treffpunkt.billing",
 ]
 
 MIDDLEWARE = [
@@ -311,6 +312,27 @@ CONTRACTS_CONSENT_LEAD_DAYS = env_int("CONTRACTS_CONSENT_LEAD_DAYS", 14)
 CONTRACTS_CONSENT_REMINDER_DAYS = env_int("CONTRACTS_CONSENT_REMINDER_DAYS", 7)
 # The deadline dashboard shows what falls due within this many days (and everything overdue).
 CONTRACTS_DASHBOARD_DAYS = env_int("CONTRACTS_DASHBOARD_DAYS", 42)
+
+# --- billing (P-BILL-1) -------------------------------------------------------------------------
+# The seller on invoices (§ 14 (4) UStG; EN 16931 BG-4, BG-6 and BG-16). The demo values are
+# placeholders: an operator sets its own.
+OPERATOR_POSTAL_CODE = env_str("OPERATOR_POSTAL_CODE", "60311")
+OPERATOR_CITY = env_str("OPERATOR_CITY", "Frankfurt am Main")
+OPERATOR_STREET = env_str("OPERATOR_STREET", "Beispielweg 7")
+OPERATOR_VAT_ID = env_str("OPERATOR_VAT_ID", "DE136695976")
+OPERATOR_TAX_NUMBER = env_str("OPERATOR_TAX_NUMBER", "045 123 45678")
+OPERATOR_CONTACT_NAME = env_str("OPERATOR_CONTACT_NAME", "Buchhaltung")
+OPERATOR_CONTACT_PHONE = env_str("OPERATOR_CONTACT_PHONE", "+49 69 1234560")
+OPERATOR_CONTACT_EMAIL = env_str("OPERATOR_CONTACT_EMAIL", "rechnung@treffpunkt.invalid")
+OPERATOR_IBAN = env_str("OPERATOR_IBAN", "DE89370400440532013000")
+OPERATOR_BIC = env_str("OPERATOR_BIC", "COBADEFFXXX")
+OPERATOR_BANK_NAME = env_str("OPERATOR_BANK_NAME", "Commerzbank")
+# § 8 of the terms: due on the 14th day after receipt; the receipt of an invoice sent by mail
+# (e-mail) is the day it was sent, of one sent by post this many days later.
+INVOICE_DUE_DAYS = env_int("INVOICE_DUE_DAYS", 14)
+INVOICE_RECEIPT_DAYS_EMAIL = env_int("INVOICE_RECEIPT_DAYS_EMAIL", 0)
+# The monthly billing run: on this day of the month, for the month before (Berlin time).
+BILLING_RUN_DAY = env_int("BILLING_RUN_DAY", 1)
 
 # --- video calls ------------------------------------------------------------------------------
 # The call page opens this long before the start and stays open this long after the end.

@@ -328,6 +328,7 @@ def test_the_table_covers_every_url_name_of_the_project():
     }
     from tests.accounts.test_second_factor import SECOND_FACTOR_URL_NAMES
     from tests.backoffice.test_access import BACKOFFICE_URL_NAMES
+    from tests.billing.test_pages import BILLING_BACKOFFICE_URL_NAMES, CUSTOMER_BILLING_URL_NAMES
     from tests.booking.test_booking_access import BOOKING_URL_NAMES
     from tests.calls.test_call_page import CALL_URL_NAMES
     from tests.contracts.test_backoffice_pages import CONTRACT_BACKOFFICE_URL_NAMES
@@ -347,6 +348,8 @@ def test_the_table_covers_every_url_name_of_the_project():
         - CUSTOMER_URL_NAMES
         - CONTRACT_BACKOFFICE_URL_NAMES
         - CUSTOMER_CONTRACT_URL_NAMES
+        - BILLING_BACKOFFICE_URL_NAMES
+        - CUSTOMER_BILLING_URL_NAMES
         == set()
     )
 

@@ -155,6 +155,7 @@ def test_the_table_covers_every_url_of_the_back_office_app():
                 found.add(prefix + pattern.name)
         return found
 
+    from tests.billing.test_pages import BILLING_BACKOFFICE_URL_NAMES, CUSTOMER_BILLING_URL_NAMES
     from tests.contracts.test_backoffice_pages import CONTRACT_BACKOFFICE_URL_NAMES
     from tests.contracts.test_customer_area import CUSTOMER_CONTRACT_URL_NAMES
     from tests.customers.test_access import CUSTOMER_URL_NAMES
@@ -170,6 +171,8 @@ def test_the_table_covers_every_url_of_the_back_office_app():
         - CUSTOMER_URL_NAMES
         - CONTRACT_BACKOFFICE_URL_NAMES
         - CUSTOMER_CONTRACT_URL_NAMES
+        - BILLING_BACKOFFICE_URL_NAMES
+        - CUSTOMER_BILLING_URL_NAMES
     )
     assert ours == BACKOFFICE_URL_NAMES
     assert {row.url_name for row in ROWS} == BACKOFFICE_URL_NAMES

@@ -10,4 +10,5 @@ urlpatterns = [
     path("", views.CustomerHomePage.as_view(), name="home"),
     path("", include("treffpunkt.customers.customer_urls")),
     path("", include("treffpunkt.contracts.customer_urls")),
+    path("rechnungen/", include("treffpunkt.billing.customer_urls")),
 ]

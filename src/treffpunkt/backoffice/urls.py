@@ -14,4 +14,5 @@ urlpatterns = [
     path("postausgang/<int:pk>/", outbox.OutboxMailPage.as_view(), name="outbox_mail"),
     path("kunden/", include("treffpunkt.customers.backoffice_urls")),
     path("", include("treffpunkt.contracts.backoffice_urls")),
+    path("rechnungen/", include("treffpunkt.billing.backoffice_urls")),
 ]

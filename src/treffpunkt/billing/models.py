@@ -1,0 +1,318 @@
+"""Invoices and credit notes (P-BILL-1, P-OP-3). Written only by ``billing.services``.
+
+An issued invoice never changes: the query set and ``save`` refuse it, and on PostgreSQL and
+SQLite a trigger refuses it below the ORM (migration 0002). Only the sending fields are set,
+once. A correction is a credit note (type 381) that names the original.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.db import IntegrityError, models
+from django.utils.translation import gettext_lazy as _
+
+from treffpunkt.contracts.models import Contract
+from treffpunkt.core.money import VatKind
+from treffpunkt.customers.models import Customer
+from treffpunkt.documents.models import Document
+
+# Set once when the invoice goes out; everything else is fixed at issue.
+# The PDF is rendered right after the issuing transaction (outside the number lock, so that
+# issuers do not queue behind each other's rendering) and linked once.
+SET_ONCE: frozenset[str] = frozenset({"document", "sent_at", "received_on", "due_on"})
+
+
+def money_field(verbose_name: Any = None, **options: Any) -> models.DecimalField[Any, Any]:
+    """An amount in euros, as ``core.money`` holds them (decision 0005)."""
+    return models.DecimalField(verbose_name, max_digits=15, decimal_places=2, **options)
+
+
+class InvoiceImmutable(IntegrityError):
+    """Someone tried to change or delete an issued invoice."""
+
+
+class InvoiceKind(models.TextChoices):
+    # UNTDID 1001 document type codes (BT-3).
+    INVOICE = "380", _("Invoice")
+    CREDIT_NOTE = "381", _("Credit note")
+
+
+NUMBER_PREFIXES = {InvoiceKind.INVOICE: "RE", InvoiceKind.CREDIT_NOTE: "GS"}
+
+
+class EInvoiceFormat(models.TextChoices):
+    # Companies get ZUGFeRD/Factur-X EN 16931; public bodies XRechnung 3.0 (CII).
+    ZUGFERD = "zugferd", _("ZUGFeRD (EN 16931)")
+    XRECHNUNG = "xrechnung", _("XRechnung 3.0")
+
+
+class InvoiceSequence(models.Model):
+    """The last number given per prefix and year. Read under a row lock in the issuing
+    transaction, so two issuers never share or skip a number: a rolled-back issue rolls the
+    counter back with it."""
+
+    prefix = models.CharField(max_length=4)
+    year = models.PositiveIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["prefix", "year"], name="one_sequence_per_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}-{self.year}: {self.last}"
+
+
+class InvoiceQuerySet(models.QuerySet["Invoice"]):
+    def update(self, **kwargs: Any) -> int:
+        changing = set(kwargs) - SET_ONCE
+        if changing:
+            raise InvoiceImmutable(f"issued invoices never change ({', '.join(sorted(changing))})")
+        return super().update(**kwargs)
+
+    update.alters_data = True  # type: ignore[attr-defined]
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise InvoiceImmutable("issued invoices are never deleted")
+
+    delete.alters_data = True  # type: ignore[attr-defined]
+    delete.queryset_only = True  # type: ignore[attr-defined]
+
+
+class Invoice(models.Model):
+    """An issued invoice or credit note with everything § 14 (4) UStG asks for, the parties
+    copied onto it as they were on the day of issue."""
+
+    kind = models.CharField(_("kind"), max_length=3, choices=InvoiceKind.choices)
+    number = models.CharField(_("number"), max_length=20, unique=True)
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="invoices"
+    )
+    contract = models.ForeignKey(
+        Contract,
+        verbose_name=_("contract"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="invoices",
+    )
+    # A credit note names the invoice it corrects (BT-25).
+    original = models.ForeignKey(
+        "self",
+        verbose_name=_("corrects invoice"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="credit_notes",
+    )
+    # "contract:<id>:<first day of the period>" for the billing run: one invoice per contract
+    # and period, whoever runs it how often.
+    billing_key = models.CharField(max_length=80, unique=True, null=True, blank=True)
+    issue_date = models.DateField(_("issue date"))
+    supply_start = models.DateField(_("supply from"))
+    supply_end = models.DateField(_("supply until"))
+    seller = models.JSONField(_("seller"))
+    buyer = models.JSONField(_("buyer"))
+    e_invoice_format = models.CharField(
+        _("e-invoice format"), max_length=20, choices=EInvoiceFormat.choices
+    )
+    note = models.TextField(_("note"), blank=True)
+    net_total = money_field(_("net"))
+    vat_total = money_field(_("VAT"))
+    gross_total = money_field(_("gross"))
+    # The CII XML exactly as embedded in the PDF (and sent alone for XRechnung).
+    xml = models.TextField(_("e-invoice XML"))
+    # Empty only between the issuing transaction and the rendering right after it; a run that
+    # died in between renders it on its next pass (``services.render_missing_pdfs``).
+    document = models.OneToOneField(
+        Document,
+        verbose_name=_("PDF"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("issued"))
+    # Set once, when it goes out: the due date and every deadline count from the receipt.
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    received_on = models.DateField(_("received on"), null=True, blank=True)
+    due_on = models.DateField(_("due on"), null=True, blank=True, db_index=True)
+
+    objects: ClassVar[InvoiceQuerySet] = InvoiceQuerySet.as_manager()  # type: ignore[assignment]
+
+    class Meta:
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
+        ordering = ["-issue_date", "-number"]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self._state.adding:
+            super().save(*args, **kwargs)
+            return
+        fields = set(kwargs.get("update_fields") or ())
+        if not fields or fields - SET_ONCE:
+            raise InvoiceImmutable("issued invoices never change; write a credit note")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise InvoiceImmutable("issued invoices are never deleted")
+
+    @property
+    def is_credit_note(self) -> bool:
+        return self.kind == InvoiceKind.CREDIT_NOTE
+
+
+class UnitCode(models.TextChoices):
+    # UN/ECE Recommendation 20 codes (BT-130).
+    MONTH = "MON", _("month")
+    MINUTE = "MIN", _("minute")
+    PIECE = "C62", _("piece")
+
+
+class InvoiceLine(models.Model):
+    """One line (BG-25): what was supplied, how much, at what net price and VAT rate."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="lines")
+    position = models.PositiveIntegerField()
+    description = models.CharField(max_length=300)
+    quantity = models.DecimalField(max_digits=15, decimal_places=4)
+    unit = models.CharField(max_length=3, choices=UnitCode.choices)
+    unit_price = models.DecimalField(max_digits=15, decimal_places=4)
+    net = money_field()
+    vat_kind = models.CharField(max_length=20, choices=VatKind.choices)
+    vat_percent = models.DecimalField(max_digits=5, decimal_places=2)
+    supply_start = models.DateField()
+    supply_end = models.DateField()
+
+    class Meta:
+        ordering = ["invoice", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "position"], name="one_line_per_position")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice} {self.position}"
+
+
+# --- payments from the bank (camt.053) -------------------------------------------------------
+
+
+class BankStatement(models.Model):
+    """One imported camt.053 file. The same file is never imported twice (its SHA-256)."""
+
+    sha256 = models.CharField(max_length=64, unique=True)
+    filename = models.CharField(_("file"), max_length=255, blank=True)
+    account_iban = models.CharField(_("account"), max_length=34, blank=True)
+    statement_id = models.CharField(_("statement"), max_length=255, blank=True)
+    message_id = models.CharField(max_length=35, blank=True)
+    camt_version = models.CharField(max_length=2)
+    opening_balance = models.DecimalField(null=True, blank=True, max_digits=15, decimal_places=2)
+    closing_balance = models.DecimalField(null=True, blank=True, max_digits=15, decimal_places=2)
+    imported_at = models.DateTimeField(_("imported"))
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("bank statement")
+        verbose_name_plural = _("bank statements")
+        ordering = ["-imported_at"]
+
+    def __str__(self) -> str:
+        return self.statement_id or self.filename or self.sha256[:12]
+
+
+class EntryState(models.TextChoices):
+    MATCHED = "matched", _("matched")  # all of the entry is allocated to invoices
+    PARTLY = "partly", _("partly matched")  # some of it; the rest is the customer's credit
+    UNMATCHED = "unmatched", _("unmatched")  # for the accountant to allocate by hand
+    IGNORED = "ignored", _("ignored")  # debits, reversals, other currencies
+
+
+class EntryNote(models.TextChoices):
+    """Why an entry is in its state, for the accountant."""
+
+    NONE = "", _("—")
+    NO_NUMBER = "no_number", _("no invoice number in the text")
+    UNKNOWN_NUMBER = "unknown_number", _("the invoice number belongs to no invoice")
+    ALREADY_PAID = "already_paid", _("the invoices named are already paid")
+    PARTIAL = "partial", _("less than the open amount: invoice partly paid")
+    OVERPAID = "overpaid", _("more than the open amount: the rest is the customer's credit")
+    BY_HAND = "by_hand", _("allocated by hand")
+    DEBIT = "debit", _("debit")
+    REVERSAL = "reversal", _("reversal")
+    CURRENCY = "currency", _("not in euros")
+
+
+class BankEntry(models.Model):
+    """One booked payment of a statement (a batched entry is split into its transactions).
+    ``reference`` is the bank's AcctSvcrRef (or a hash of the content when there is none):
+    unique, so importing the same entries again books nothing twice."""
+
+    statement = models.ForeignKey(BankStatement, on_delete=models.PROTECT, related_name="entries")
+    reference = models.CharField(_("bank reference"), max_length=100, unique=True)
+    booking_date = models.DateField(_("booked on"))
+    value_date = models.DateField(_("value date"), null=True, blank=True)
+    amount = models.DecimalField(_("amount"), max_digits=15, decimal_places=2)
+    currency = models.CharField(max_length=3, default="EUR")
+    credit = models.BooleanField(_("credit"))
+    debtor_name = models.CharField(_("payer"), max_length=140, blank=True)
+    debtor_iban = models.CharField(_("payer's IBAN"), max_length=34, blank=True)
+    debtor_bic = models.CharField(max_length=11, blank=True)
+    end_to_end_id = models.CharField(max_length=35, blank=True)
+    remittance = models.TextField(_("remittance text"), blank=True)
+    state = models.CharField(_("state"), max_length=10, choices=EntryState.choices, db_index=True)
+    note = models.CharField(max_length=20, choices=EntryNote.choices, blank=True)
+    # Whose money it is, once an allocation says so (an overpayment stays their credit).
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="bank_entries"
+    )
+
+    class Meta:
+        verbose_name = _("bank entry")
+        verbose_name_plural = _("bank entries")
+        ordering = ["-booking_date", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0), name="bank_entry_amount_positive"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.booking_date} {'+' if self.credit else '-'}{self.amount} {self.reference}"
+
+
+class PaymentAllocation(models.Model):
+    """Part (or all) of a credit entry that pays an invoice."""
+
+    entry = models.ForeignKey(BankEntry, on_delete=models.PROTECT, related_name="allocations")
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="payment_allocations"
+    )
+    amount = models.DecimalField(_("amount"), max_digits=15, decimal_places=2)
+    by_hand = models.BooleanField(default=False)
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("payment allocation")
+        verbose_name_plural = _("payment allocations")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0), name="payment_allocation_amount_positive"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} → {self.invoice_id}"

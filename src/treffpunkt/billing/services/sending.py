@@ -1,0 +1,88 @@
+"""Sending an invoice (P-BILL-1): by mail through the outbox to every contact of the customer,
+the PDF attached (and the XRechnung XML on its own for a public body's receiving system). The
+day of receipt is recorded, and the due date counts from it: § 8 of the terms, due on the 14th
+day after receipt (§ 187 (1) BGB: the day of receipt does not count)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from treffpunkt.accounts.models import User
+from treffpunkt.billing.models import EInvoiceFormat, Invoice
+from treffpunkt.billing.services._common import require_billing
+from treffpunkt.core import audit, clock
+from treffpunkt.core.errors import DomainError
+from treffpunkt.customers.models import CustomerContact
+from treffpunkt.documents.selectors import mail_attachment
+from treffpunkt.documents.services import mark_sent
+from treffpunkt.notifications.services import MailAttachment, queue_mail
+
+
+def send_invoice(*, actor: User | None, invoice: Invoice) -> Invoice:
+    """Mail ``invoice`` and record when it counts as received and when it is due. Once."""
+    if actor is not None:
+        require_billing(actor)
+    if invoice.document_id is None:
+        raise DomainError(_("The invoice's PDF is not ready yet."), code="no_pdf")
+    with transaction.atomic():
+        # No join here: PostgreSQL cannot lock the nullable side of an outer join.
+        locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        if locked.sent_at is not None:
+            raise DomainError(_("This invoice has already been sent."), code="already_sent")
+        contacts = list(CustomerContact.objects.filter(customer=locked.customer))
+        if not contacts:
+            raise DomainError(
+                _("The customer has no contact to send the invoice to."), code="no_contact"
+            )
+        sent_at = clock.now()
+        received_on = clock.operator_today() + timedelta(days=settings.INVOICE_RECEIPT_DAYS_EMAIL)
+        locked.sent_at = sent_at
+        locked.received_on = received_on
+        locked.due_on = received_on + timedelta(days=settings.INVOICE_DUE_DAYS)
+        locked.save(update_fields=["sent_at", "received_on", "due_on"])
+        assert locked.document is not None  # noqa: S101  # checked above
+        mark_sent(
+            document=locked.document,
+            at=sent_at,
+            receipt_after_days=settings.INVOICE_RECEIPT_DAYS_EMAIL,
+            actor=actor,
+        )
+        attachments = [mail_attachment(locked.document)]
+        if locked.e_invoice_format == EInvoiceFormat.XRECHNUNG:
+            attachments.append(
+                MailAttachment(
+                    filename=f"{locked.number}.xml",
+                    mimetype="application/xml",
+                    content=locked.xml.encode("utf-8"),
+                )
+            )
+        url = settings.SITE_URL + reverse("customer_area:billing:invoices")
+        for contact in contacts:
+            queue_mail(
+                template="billing/invoice",
+                context={
+                    "invoice": locked,
+                    "contact_name": contact.name,
+                    "area_url": url,
+                },
+                recipient=contact.user,
+                to_address=contact.email,
+                language=contact.user.preferred_language if contact.user else None,
+                attachments=attachments,
+            )
+        audit.record(
+            "billing.invoice.sent",
+            actor=actor,
+            target=locked,
+            data={
+                "received_on": received_on.isoformat(),
+                "due_on": locked.due_on.isoformat(),
+                "recipients": len(contacts),
+            },
+        )
+    return locked
