@@ -316,3 +316,220 @@ class PaymentAllocation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount} → {self.invoice_id}"
+
+
+# --- dunning and default (P-BILL-2; § 8 (V), § 10 of the terms) ---------------------------------
+
+
+class Reminder(models.Model):
+    """A payment reminder for an overdue invoice. The customer is in default from the due
+    date without any reminder (§ 8 (V)); reminders follow on ``DUNNING_SCHEDULE_DAYS``."""
+
+    invoice = models.ForeignKey(
+        Invoice, verbose_name=_("invoice"), on_delete=models.PROTECT, related_name="reminders"
+    )
+    level = models.PositiveSmallIntegerField(_("level"))
+    sent_on = models.DateField(_("sent on"))
+    open_amount = money_field(_("open amount"))
+    letter = models.ForeignKey(
+        Document, verbose_name=_("letter"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("payment reminder")
+        verbose_name_plural = _("payment reminders")
+        ordering = ["invoice", "level"]
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "level"], name="one_reminder_per_level")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice} {self.level}"
+
+
+class DefaultRule(models.TextChoices):
+    # § 10 of the terms: (a) two consecutive months with the fees or a not insignificant part
+    # unpaid; (b) over more than two months an unpaid amount reaching two monthly fees.
+    TWO_CONSECUTIVE_MONTHS = "two_months", _("Two consecutive months unpaid")
+    TWO_MONTHLY_FEES = "two_fees", _("Two monthly fees unpaid over more than two months")
+
+
+class DefaultFinding(models.Model):
+    """A termination trigger found met for a contract on a day, with the invoices behind it.
+    Resolved when it no longer holds (paid) or when the operator terminated."""
+
+    contract = models.ForeignKey(
+        Contract,
+        verbose_name=_("contract"),
+        on_delete=models.PROTECT,
+        related_name="default_findings",
+    )
+    rule = models.CharField(_("rule"), max_length=20, choices=DefaultRule.choices)
+    found_on = models.DateField(_("found on"))
+    # The invoice numbers and their open amounts at the time, as shown to the operator.
+    invoices = models.JSONField(_("invoices"), default=list)
+    unpaid = money_field(_("unpaid"))
+    resolved_on = models.DateField(_("resolved on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("default finding")
+        verbose_name_plural = _("default findings")
+        ordering = ["-found_on", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "rule"],
+                condition=models.Q(resolved_on__isnull=True),
+                name="one_open_finding_per_rule",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract} {self.rule}"
+
+
+class DefaultTermination(models.Model):
+    """The operator's termination without notice for default, with the flat damages of one
+    quarter of the fees remaining until the regular end (§ 10 of the terms)."""
+
+    contract = models.OneToOneField(
+        Contract,
+        verbose_name=_("contract"),
+        on_delete=models.PROTECT,
+        related_name="default_termination",
+    )
+    finding = models.ForeignKey(
+        DefaultFinding, verbose_name=_("finding"), on_delete=models.PROTECT, related_name="+"
+    )
+    terminated_on = models.DateField(_("terminated on"))
+    regular_end = models.DateField(_("regular end"))
+    remaining_fees = money_field(_("fees until the regular end"))
+    damages = money_field(_("flat damages"))
+    # The claim as an invoice (VAT by default: CJEU C-295/17, C-43/19; setting
+    # DEFAULT_DAMAGES_VAT), and the termination letter.
+    claim = models.OneToOneField(
+        Invoice, verbose_name=_("claim"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    letter = models.ForeignKey(
+        Document, verbose_name=_("letter"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("termination for default")
+        verbose_name_plural = _("terminations for default")
+
+    def __str__(self) -> str:
+        return str(self.contract)
+
+
+# --- objections and itemized records (P-BILL-3; § 8 (VII), § 9 of the terms, § 67 TKG) --------
+
+
+class ObjectionState(models.TextChoices):
+    OPEN = "open", _("Open")
+    CREDITED = "credited", _("Settled by a credit note")
+    REJECTED = "rejected", _("Rejected in writing")
+
+
+class Objection(models.Model):
+    """A customer's objection to items of an invoice. On time within eight weeks of the
+    invoice's receipt; a late one counts as approval but stays visible."""
+
+    invoice = models.ForeignKey(
+        Invoice, verbose_name=_("invoice"), on_delete=models.PROTECT, related_name="objections"
+    )
+    received_on = models.DateField(_("received on"))
+    channel = models.CharField(_("received by"), max_length=20)
+    sender = models.CharField(_("sent by"), max_length=200)
+    # The disputed line positions and the customer's words.
+    positions = models.JSONField(_("disputed lines"), default=list)
+    text = models.TextField(_("objection"))
+    disputed_amount = money_field(_("disputed amount"))
+    on_time = models.BooleanField(_("on time"))
+    record_demanded_on = models.DateField(_("itemized record demanded on"), null=True, blank=True)
+    # The operator must deliver the itemized record within eight weeks of the demand.
+    record_due_on = models.DateField(
+        _("itemized record due on"), null=True, blank=True, db_index=True
+    )
+    record_delivered_on = models.DateField(_("itemized record delivered on"), null=True, blank=True)
+    record = models.ForeignKey(
+        Document,
+        verbose_name=_("itemized record"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    state = models.CharField(
+        _("state"), max_length=20, choices=ObjectionState.choices, default=ObjectionState.OPEN
+    )
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+    credit_note = models.ForeignKey(
+        Invoice,
+        verbose_name=_("credit note"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    answer = models.ForeignKey(
+        Document,
+        verbose_name=_("answer"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("objection")
+        verbose_name_plural = _("objections")
+        ordering = ["-received_on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.invoice} {self.received_on}"
+
+
+# --- hardware (P-BILL-4; §§ 25–30 of the terms) -------------------------------------------------
+
+
+class HardwareDelivery(models.Model):
+    """The hardware of one order line: when it is to be delivered, when it was, every delay
+    told to the customer, the invoice for it; retention of title until every claim of the
+    order is paid; warranty one year from delivery."""
+
+    order_line = models.OneToOneField(
+        "contracts.OrderLine",
+        verbose_name=_("order line"),
+        on_delete=models.PROTECT,
+        related_name="delivery",
+    )
+    planned_on = models.DateField(_("delivery date"))
+    delivered_on = models.DateField(_("delivered on"), null=True, blank=True)
+    # Every change of the delivery date, as told to the customer: [{"from", "to", "told_on"}].
+    delays = models.JSONField(_("delays"), default=list)
+    invoice = models.ForeignKey(
+        Invoice,
+        verbose_name=_("invoice"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="deliveries",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("hardware delivery")
+        verbose_name_plural = _("hardware deliveries")
+        ordering = ["planned_on", "pk"]
+
+    def __str__(self) -> str:
+        return str(self.order_line)

@@ -32,6 +32,7 @@ from treffpunkt.contracts.models import (
     Transfer,
 )
 from treffpunkt.contracts.services._common import today
+from treffpunkt.core.registries import registry
 from treffpunkt.customers.models import Customer
 
 ASKING_STATES = (ContractState.ACTIVE, ContractState.WAITING)
@@ -242,6 +243,12 @@ SOURCES: tuple[Source, ...] = (
 )
 
 
+def all_sources() -> tuple[Source, ...]:
+    """The contracts' own kinds of deadline and those other apps registered (billing's
+    objection periods and itemized records, for example)."""
+    return SOURCES + tuple(registry.deadline_sources.values())
+
+
 def deadlines_ahead(
     *, on: date | None = None, days: int | None = None, page: int = 1, per_page: int = PAGE_SIZE
 ) -> DeadlinePage:
@@ -253,15 +260,16 @@ def deadlines_ahead(
     costs the same with 20,000 contracts as with 20."""
     day = on or today()
     horizon = day + timedelta(days=days if days is not None else settings.CONTRACTS_DASHBOARD_DAYS)
+    sources = all_sources()
     total = overdue = 0
-    for source in SOURCES:
+    for source in sources:
         rows, late = source.counts(day, horizon)
         total, overdue = total + rows, overdue + late
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
     take = page * per_page
     found: list[Deadline] = []
-    for source in SOURCES:
+    for source in sources:
         found.extend(source.rows(day, horizon, take=take))
     found.sort(key=lambda item: (not item.overdue, item.due, item.reference or ""))
     return DeadlinePage(

@@ -104,6 +104,9 @@ class Registry:
     periodic_jobs: dict[str, PeriodicJob] = field(default_factory=dict)
     # Extra groups a user's event stream joins: app name → function(user) → group names.
     event_groups: dict[str, Callable[[Any], list[str]]] = field(default_factory=dict)
+    # Kinds of deadline that apps above contracts add to the operator's deadline dashboard
+    # (``contracts.selectors.Source`` objects), by a key.
+    deadline_sources: dict[str, Any] = field(default_factory=dict)
 
     @staticmethod
     def _add(table: MutableMapping[str, Any], key: str, value: Any) -> None:
@@ -132,6 +135,9 @@ class Registry:
 
     def add_event_groups(self, app: str, groups: Callable[[Any], list[str]]) -> None:
         self._add(self.event_groups, app, groups)
+
+    def add_deadline_source(self, key: str, source: Any) -> None:
+        self._add(self.deadline_sources, key, source)
 
     # --- reading ------------------------------------------------------------------------------
 
