@@ -22,6 +22,15 @@ from django.utils import formats, translation
 
 from tests.backoffice.conftest import operator_with, people
 from tests.backoffice.pages import table_rows
+from tests.billing.test_dunning import DUNNING_BACKOFFICE_URL_NAMES
+from tests.billing.test_hardware import (
+    CUSTOMER_HARDWARE_URL_NAMES,
+    HARDWARE_BACKOFFICE_URL_NAMES,
+)
+from tests.billing.test_objections import (
+    OBJECTION_BACKOFFICE_URL_NAMES,
+    OBJECTION_CUSTOMER_URL_NAMES,
+)
 from tests.conftest import client_for
 from tests.contracts.factories import Clock, contract_from, customer_with_contact, freeze
 from tests.customers.conftest import make_customer
@@ -54,6 +63,12 @@ BILLING_BACKOFFICE_URL_NAMES = frozenset(
         "backoffice:billing:invoice_contract",
         "backoffice:billing:issue",
     }
+    # The hardware pages: their own rows in tests/billing/test_hardware.py.
+    | HARDWARE_BACKOFFICE_URL_NAMES
+    # The objection pages: their own rows in tests/billing/test_objections.py.
+    | OBJECTION_BACKOFFICE_URL_NAMES
+    # The dunning pages: their own rows in tests/billing/test_dunning.py.
+    | DUNNING_BACKOFFICE_URL_NAMES
 )
 CUSTOMER_BILLING_URL_NAMES = frozenset(
     {
@@ -61,6 +76,8 @@ CUSTOMER_BILLING_URL_NAMES = frozenset(
         "customer_area:billing:invoice_pdf",
         "customer_area:billing:invoice_xml",
     }
+    | CUSTOMER_HARDWARE_URL_NAMES
+    | OBJECTION_CUSTOMER_URL_NAMES
 )
 READ_ONLY = frozenset({"invoices", "invoice", "invoice_pdf", "invoice_xml"})
 
@@ -159,6 +176,9 @@ def _backoffice_urls(invoice: Invoice, contract: Contract) -> dict[str, str]:
     return {
         name.rsplit(":", 1)[1]: reverse(name, args=by_record.get(name.rsplit(":", 1)[1], []))
         for name in BILLING_BACKOFFICE_URL_NAMES
+        - HARDWARE_BACKOFFICE_URL_NAMES
+        - OBJECTION_BACKOFFICE_URL_NAMES
+        - DUNNING_BACKOFFICE_URL_NAMES
     }
 
 
@@ -241,7 +261,10 @@ def test_the_customer_area_shows_a_contact_only_their_own_invoices(
             own_status,
         ),
     }
-    assert set(urls) == CUSTOMER_BILLING_URL_NAMES
+    assert (
+        set(urls)
+        == CUSTOMER_BILLING_URL_NAMES - CUSTOMER_HARDWARE_URL_NAMES - OBJECTION_CUSTOMER_URL_NAMES
+    )
     for name, (url, expected) in urls.items():
         response = client.get(url)
         if expected == "login":

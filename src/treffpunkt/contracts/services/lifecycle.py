@@ -478,3 +478,49 @@ def _end(contract: Contract, *, reason: EndReason) -> None:
                 actor=None,
             )
     sync_holds(contract.customer, actor=None)
+
+
+# --- termination for payment default (§ 8 (VI), billing P-BILL-2) -----------------------------
+
+
+def end_for_default(*, contract: Contract, on: date, actor: User | None) -> Contract:
+    """The operator's termination without notice for payment default, effective ``on``: the
+    contract runs until the end of that day, like a cancellation for good cause (ENDING, then
+    ENDED by the daily run). The billing checks who may act and writes the letter and the
+    claim; this records the end on the contract, its timeline and the audit log."""
+    with transaction.atomic():
+        locked = Contract.objects.select_for_update().get(pk=contract.pk)
+        if not locked.is_live:
+            raise DomainError(_("This contract has already ended."), code="contract_state")
+        if locked.ends_on is not None and locked.ends_on <= on:
+            raise DomainError(
+                _("The contract already ends on %(day)s.")
+                % {"day": letters.long_date(locked.ends_on)},
+                code="already_ending",
+            )
+        locked.state = ContractState.ENDING
+        locked.ends_on = on
+        locked.end_reason = EndReason.GOOD_CAUSE
+        locked.save(update_fields=["state", "ends_on", "end_reason"])
+        add_event(
+            locked,
+            kind=EventKind.CANCELLATION,
+            on=on,
+            summary=_(
+                "Terminated by us without notice for payment default (§ 8 (VI) of the terms); "
+                "the contract ends at the end of %(day)s."
+            )
+            % {"day": letters.long_date(on)},
+        )
+        audit.record(
+            "contracts.cancellation.recorded",
+            actor=actor,
+            target=locked,
+            data={"kind": "payment_default", "effective_on": on.isoformat(), "by": "operator"},
+        )
+    contract.state, contract.ends_on, contract.end_reason = (
+        locked.state,
+        locked.ends_on,
+        locked.end_reason,
+    )
+    return locked
