@@ -86,7 +86,7 @@ LABELS: Final = {
         "net_total": "Summe netto",
         "vat_total": "Umsatzsteuer",
         "gross": "Rechnungsbetrag",
-        "credit_gross": "Gutschriftsbetrag",
+        "credit_gross": "Korrekturbetrag",
         "payment": "Zahlung",
         "bank": "Kreditinstitut",
         "account_holder": "Kontoinhaber",
