@@ -74,12 +74,14 @@ def issue_invoice(
     contract: Contract | None = None,
     billing_key: str | None = None,
     issue_date: date | None = None,
+    language: str | None = None,
 ) -> Invoice:
     """Issue an invoice. ``actor`` is an operator holding the billing capability, or ``None``
-    for the billing run. The first invoice of a waiting contract switches its service on."""
+    for the billing run. The first invoice of a waiting contract switches its service on.
+    ``language`` is the customer's (looked up when not given)."""
     if actor is not None:
         require_billing(actor)
-    invoice = _issue(
+    invoice, data = _issue(
         kind=InvoiceKind.INVOICE,
         customer=customer,
         lines=lines,
@@ -88,8 +90,9 @@ def issue_invoice(
         billing_key=billing_key,
         issue_date=issue_date or clock.operator_today(),
         actor=actor,
+        language=language,
     )
-    render_pdf(invoice, actor=actor)
+    render_pdf(invoice, actor=actor, data=data)
     return invoice
 
 
@@ -103,7 +106,7 @@ def issue_credit_note(
         raise DomainError(_("Only an invoice can be corrected by a credit note."), code="kind")
     if not reason.strip():
         raise DomainError(_("Say why the invoice is corrected."), code="reason")
-    invoice = _issue(
+    invoice, data = _issue(
         kind=InvoiceKind.CREDIT_NOTE,
         customer=original.customer,
         lines=lines,
@@ -114,7 +117,7 @@ def issue_credit_note(
         actor=operator,
         reason=reason.strip(),
     )
-    render_pdf(invoice, actor=operator)
+    render_pdf(invoice, actor=operator, data=data)
     return invoice
 
 
@@ -165,10 +168,11 @@ def _issue(
     issue_date: date,
     actor: User | None,
     reason: str = "",
-) -> Invoice:
+    language: str | None = None,
+) -> tuple[Invoice, InvoiceData]:
     checked = _checked_lines(lines)
     totals = vat_totals(TaxableLine(line.net, line.vat_percent) for line in checked)
-    language = customer_language(customer)
+    language = language or customer_language(customer)
     with transaction.atomic():
         if billing_key is not None and Invoice.objects.filter(billing_key=billing_key).exists():
             raise AlreadyBilled(_("This period is already invoiced."), code="already_billed")
@@ -248,7 +252,7 @@ def _issue(
         if contract is not None and kind == InvoiceKind.INVOICE:
             # P-OP-3: the service goes on right after the invoice for it is issued.
             switch_on(contract=contract, invoice_number=number, actor=actor)
-    return invoice
+    return invoice, data
 
 
 def _check_credit_within(original: Invoice, gross: Decimal) -> None:
@@ -297,11 +301,13 @@ def invoice_notes(kind: InvoiceKind, *, reason: str = "") -> tuple[str, ...]:
     return tuple(notes)
 
 
-def render_pdf(invoice: Invoice, *, actor: User | None) -> Invoice:
-    """Render the PDF/A-3 of an issued invoice (its XML inside) and link it, once."""
+def render_pdf(invoice: Invoice, *, actor: User | None, data: InvoiceData | None = None) -> Invoice:
+    """Render the PDF/A-3 of an issued invoice (its XML inside) and link it, once. ``data`` is
+    the invoice's data as issued, when the caller still has it (else read back)."""
     if invoice.document_id is not None:
         return invoice
-    data = invoice_data_of(invoice)
+    if data is None:
+        data = invoice_data_of(invoice)
     with transaction.atomic():
         locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
         if locked.document_id is not None:

@@ -72,7 +72,8 @@ def run_billing(*, month: date | None = None) -> dict[str, int]:
         if contract.pk in billed:
             counts["already_invoiced"] += 1
             continue
-        lines = contract_lines(contract, period)
+        language = customer_language(contract.customer)
+        lines = contract_lines(contract, period, language=language)
         if not lines:
             counts["nothing_to_invoice"] += 1
             continue
@@ -84,6 +85,7 @@ def run_billing(*, month: date | None = None) -> dict[str, int]:
                 contract=contract,
                 billing_key=billing_key(contract, period),
                 issue_date=clock.operator_today(),
+                language=language,
             )
         except AlreadyBilled:
             counts["already_invoiced"] += 1
@@ -125,9 +127,12 @@ def _send_if_possible(invoice: Invoice) -> int:
     return 1
 
 
-def contract_lines(contract: Contract, period: Month) -> list[LineDraft]:
-    """The fee for ``period`` (pro rata) and the extra minutes of the month before."""
-    with translation.override(customer_language(contract.customer)):
+def contract_lines(
+    contract: Contract, period: Month, *, language: str | None = None
+) -> list[LineDraft]:
+    """The fee for ``period`` (pro rata) and the extra minutes of the month before, described
+    in the customer's language."""
+    with translation.override(language or customer_language(contract.customer)):
         lines = [*fee_lines(contract, period), *usage_lines(contract, period.before())]
     return lines
 
