@@ -22,6 +22,7 @@ from django.utils import formats, translation
 
 from tests.backoffice.conftest import operator_with, people
 from tests.backoffice.pages import table_rows
+from tests.billing.test_approval import APPROVAL_BACKOFFICE_URL_NAMES
 from tests.billing.test_dunning import DUNNING_BACKOFFICE_URL_NAMES
 from tests.billing.test_hardware import (
     CUSTOMER_HARDWARE_URL_NAMES,
@@ -31,6 +32,7 @@ from tests.billing.test_objections import (
     OBJECTION_BACKOFFICE_URL_NAMES,
     OBJECTION_CUSTOMER_URL_NAMES,
 )
+from tests.billing.test_payment_pages import PAYMENT_BACKOFFICE_URL_NAMES
 from tests.conftest import client_for
 from tests.contracts.factories import Clock, contract_from, customer_with_contact, freeze
 from tests.customers.conftest import make_customer
@@ -69,6 +71,10 @@ BILLING_BACKOFFICE_URL_NAMES = frozenset(
     | OBJECTION_BACKOFFICE_URL_NAMES
     # The dunning pages: their own rows in tests/billing/test_dunning.py.
     | DUNNING_BACKOFFICE_URL_NAMES
+    # The four-eyes approval pages: their own rows in tests/billing/test_approval.py.
+    | APPROVAL_BACKOFFICE_URL_NAMES
+    # The payment pages: their own rows in tests/billing/test_payment_pages.py.
+    | PAYMENT_BACKOFFICE_URL_NAMES
 )
 CUSTOMER_BILLING_URL_NAMES = frozenset(
     {
@@ -179,6 +185,8 @@ def _backoffice_urls(invoice: Invoice, contract: Contract) -> dict[str, str]:
         - HARDWARE_BACKOFFICE_URL_NAMES
         - OBJECTION_BACKOFFICE_URL_NAMES
         - DUNNING_BACKOFFICE_URL_NAMES
+        - APPROVAL_BACKOFFICE_URL_NAMES
+        - PAYMENT_BACKOFFICE_URL_NAMES
     }
 
 

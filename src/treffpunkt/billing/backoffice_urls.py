@@ -78,3 +78,31 @@ urlpatterns += [
         name="terminate_for_default",
     ),
 ]
+
+# Four eyes for large credit notes.
+from treffpunkt.billing import views_approval  # noqa: E402
+
+urlpatterns += [
+    path("freigaben/", views_approval.ApprovalList.as_view(), name="approvals"),
+    path("freigaben/<int:pk>/", views_approval.DecideRequest.as_view(), name="approval"),
+]
+
+# Payments: bank statements, open items, the DATEV export.
+from treffpunkt.billing import views_payments  # noqa: E402
+
+urlpatterns += [
+    path("zahlungen/", views_payments.Statements.as_view(), name="statements"),
+    path("zahlungen/import/", views_payments.ImportStatement.as_view(), name="import_statement"),
+    path(
+        "zahlungen/<int:pk>/zuordnen/",
+        views_payments.AllocateEntry.as_view(),
+        name="allocate",
+    ),
+    path("offene-posten/", views_payments.OpenItems.as_view(), name="open_items"),
+    path(
+        "offene-posten/<int:pk>/",
+        views_payments.CustomerOpenItems.as_view(),
+        name="open_items_customer",
+    ),
+    path("datev/", views_payments.DatevExport.as_view(), name="datev"),
+]

@@ -89,6 +89,8 @@ AUDIT_CODES = (
 def register() -> None:
     register_objections()
     register_dunning()
+    register_payments()
+    register_approval()
     from treffpunkt.billing.tasks import run_billing_task
 
     registry.add_nav(*NAVIGATION)
@@ -256,6 +258,86 @@ def register_dunning() -> None:
             description=(
                 "Send payment reminders for overdue invoices and evaluate the termination "
                 "triggers for payment default per contract."
+            ),
+        ),
+    )
+
+
+# --- four eyes for large credit notes ------------------------------------------------------------
+
+APPROVAL_NAVIGATION = (
+    NavEntry(
+        "billing.approvals",
+        Area.BACKOFFICE,
+        _("Credit notes to approve"),
+        "backoffice:billing:approvals",
+        _reads_billing,
+        123,
+    ),
+)
+APPROVAL_AUDIT_CODES = (
+    AuditCode(
+        "billing.credit_note.requested",
+        _("%(actor)s asked for the credit note %(target)s, to be approved by a second operator."),
+    ),
+    AuditCode(
+        "billing.credit_note.approved",
+        _("%(actor)s approved the credit note %(target)s; it was issued."),
+    ),
+    AuditCode("billing.credit_note.refused", _("%(actor)s refused the credit note %(target)s.")),
+)
+
+
+def register_approval() -> None:
+    registry.add_nav(*APPROVAL_NAVIGATION)
+    registry.add_audit_codes(*APPROVAL_AUDIT_CODES)
+
+
+# --- payments: bank statements, open items, DATEV ----------------------------------------------
+
+PAYMENT_NAVIGATION = (
+    NavEntry(
+        "billing.statements",
+        Area.BACKOFFICE,
+        _("Bank statements"),
+        "backoffice:billing:statements",
+        _reads_billing,
+        126,
+    ),
+    NavEntry(
+        "billing.open_items",
+        Area.BACKOFFICE,
+        _("Open items"),
+        "backoffice:billing:open_items",
+        _reads_billing,
+        127,
+    ),
+    NavEntry(
+        "billing.datev",
+        Area.BACKOFFICE,
+        _("DATEV export"),
+        "backoffice:billing:datev",
+        _reads_billing,
+        128,
+    ),
+)
+
+
+def register_payments() -> None:
+    from datetime import timedelta
+
+    from treffpunkt.billing.tasks import import_statement_folder_task
+    from treffpunkt.core.scheduler import Every
+
+    registry.add_nav(*PAYMENT_NAVIGATION)
+    registry.add_periodic_jobs(
+        PeriodicJob(
+            name="billing.import_statement_folder",
+            task=import_statement_folder_task,
+            when=Every(timedelta(minutes=5)),
+            description=(
+                "Import the camt.053 files in BANK_STATEMENT_DIR, then move each to done/ or "
+                "refused/ (with the reason in <name>.txt)."
             ),
         ),
     )

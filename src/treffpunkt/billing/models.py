@@ -533,3 +533,79 @@ class HardwareDelivery(models.Model):
 
     def __str__(self) -> str:
         return str(self.order_line)
+
+
+# --- four eyes for large credit notes -----------------------------------------------------------
+
+
+class ApprovalState(models.TextChoices):
+    PENDING = "pending", _("awaiting approval")
+    APPROVED = "approved", _("approved")
+    REFUSED = "refused", _("refused")
+
+
+class CreditNoteRequest(models.Model):
+    """A credit note above the four-eyes amount, as asked for by one operator and not issued
+    until a second one approves it (``billing.services.approval``). The lines are kept as
+    the issuing service takes them, amounts as strings: [{"description", "quantity", "unit",
+    "unit_price", "vat_kind", "supply_start", "supply_end"}]. ``gross`` is computed as the
+    credit note would be."""
+
+    original = models.ForeignKey(
+        Invoice,
+        verbose_name=_("invoice"),
+        on_delete=models.PROTECT,
+        related_name="credit_note_requests",
+    )
+    lines = models.JSONField(_("lines"), default=list)
+    reason = models.TextField(_("reason"))
+    gross = money_field(_("gross"))
+    # Set when the request settles an objection: approving it settles the objection too.
+    objection = models.ForeignKey(
+        Objection,
+        verbose_name=_("objection"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="credit_note_requests",
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    requested_at = models.DateTimeField(_("requested"))
+    state = models.CharField(
+        _("state"),
+        max_length=10,
+        choices=ApprovalState.choices,
+        default=ApprovalState.PENDING,
+        db_index=True,
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decision_note = models.TextField(_("decision note"), blank=True)
+    credit_note = models.ForeignKey(
+        Invoice,
+        verbose_name=_("credit note"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("credit note request")
+        verbose_name_plural = _("credit note requests")
+        ordering = ["requested_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.original} {self.gross}"

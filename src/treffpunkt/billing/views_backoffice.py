@@ -35,6 +35,7 @@ from treffpunkt.backoffice.listing import Column, DetailPage, Fact, ListPage, Sh
 from treffpunkt.billing import services
 from treffpunkt.billing.forms import ContractMonthForm, CreditNoteForm, IssueForm, SendForm
 from treffpunkt.billing.models import Invoice, InvoiceKind
+from treffpunkt.billing.services.approval import four_eyes_gross, request_credit_note
 from treffpunkt.billing.services.run import Month, billing_key, contract_lines
 from treffpunkt.contracts.models import Contract
 from treffpunkt.core.errors import DomainError
@@ -491,7 +492,7 @@ class CreditNote(_InvoiceAction):
 
     def act(self, form: forms.Form) -> str:
         data = form.cleaned_data
-        note = services.issue_credit_note(
+        note = request_credit_note(
             actor=_user(self.request),
             original=self.invoice,
             lines=[
@@ -507,6 +508,16 @@ class CreditNote(_InvoiceAction):
             ],
             reason=data["reason"],
         )
+        if not isinstance(note, Invoice):
+            messages.success(
+                self.request,
+                _(
+                    "The credit note over %(amount)s is above %(limit)s: it waits for a second "
+                    "operator's approval and is not issued yet."
+                )
+                % {"amount": money_text(note.gross), "limit": money_text(four_eyes_gross())},
+            )
+            return invoice_url(self.invoice)
         messages.success(
             self.request,
             _("The credit note %(number)s over %(amount)s was issued.")

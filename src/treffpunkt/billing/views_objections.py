@@ -712,7 +712,11 @@ class SettleObjection(_ObjectionAction):
             amount=form.cleaned_data["amount"],
             reason=form.cleaned_data["reason"],
         )
-        assert objection.credit_note is not None  # noqa: S101  # just issued
+        if objection.credit_note is None:
+            return _(
+                "The credit note is above the four-eyes amount: it waits for a second "
+                "operator's approval; the objection stays open until then."
+            )
         return _("The credit note %(number)s was issued; the objection is settled.") % {
             "number": objection.credit_note.number
         }

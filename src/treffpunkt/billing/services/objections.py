@@ -45,6 +45,7 @@ from django.utils.translation import gettext as _
 
 from treffpunkt.accounts.models import User
 from treffpunkt.billing.models import (
+    ApprovalState,
     Invoice,
     InvoiceKind,
     InvoiceLine,
@@ -53,7 +54,8 @@ from treffpunkt.billing.models import (
     UnitCode,
 )
 from treffpunkt.billing.services._common import require_billing
-from treffpunkt.billing.services.issuing import LineDraft, issue_credit_note
+from treffpunkt.billing.services.approval import request_credit_note
+from treffpunkt.billing.services.issuing import LineDraft
 from treffpunkt.billing.services.sending import send_invoice
 from treffpunkt.calls.models import CallSession
 from treffpunkt.contracts.deadlines import add_weeks, next_working_day
@@ -493,7 +495,8 @@ def settle_with_credit_note(
     *, actor: User | None, objection: Objection, amount: Decimal, reason: str
 ) -> Objection:
     """End the objection by a credit note of ``amount`` (net, at the disputed lines' VAT),
-    sent to the customer's contacts."""
+    sent to the customer's contacts. Above the four-eyes amount (``services.approval``) only
+    a request is recorded and the objection is returned still open, without a credit note."""
     operator = require_billing(actor)
     if not reason.strip():
         raise DomainError(_("Say why the amount is credited."), code="reason")
@@ -510,13 +513,20 @@ def settle_with_credit_note(
         )
     with transaction.atomic():
         locked = _open_locked(objection)
+        if locked.credit_note_requests.filter(state=ApprovalState.PENDING).exists():
+            raise DomainError(
+                _("A credit note for this objection is already awaiting approval."),
+                code="pending",
+            )
         items = ", ".join(str(p) for p in locked.positions)
         with translation.override(customer_language(invoice.customer)):
             description = _("Credit for your objection of %(day)s (items %(items)s)") % {
                 "day": long_date(locked.received_on),
                 "items": items,
             }
-        note = issue_credit_note(
+        # Above the four-eyes amount this only records a request: the objection stays open
+        # until a second operator approves it (which settles it, ``close_credited``).
+        note = request_credit_note(
             actor=operator,
             original=invoice,
             lines=[
@@ -531,19 +541,29 @@ def settle_with_credit_note(
                 )
             ],
             reason=reason,
+            objection=locked,
         )
-        if CustomerContact.objects.filter(customer_id=invoice.customer_id).exists():
-            note = send_invoice(actor=operator, invoice=note)
-        locked.state = ObjectionState.CREDITED
-        locked.closed_on = clock.operator_today()
-        locked.credit_note = note
-        locked.save(update_fields=["state", "closed_on", "credit_note"])
-        audit.record(
-            "billing.objection.credited",
-            actor=operator,
-            target=locked,
-            data={"credit_note": note.number, "gross": str(note.gross_total)},
-        )
+        if isinstance(note, Invoice):
+            locked = close_credited(operator=operator, objection=locked, note=note)
+    return locked
+
+
+def close_credited(*, operator: User, objection: Objection, note: Invoice) -> Objection:
+    """Settle the open objection by the issued credit note ``note``, sent to the customer's
+    contacts."""
+    locked = _open_locked(objection)
+    if CustomerContact.objects.filter(customer_id=note.customer_id).exists():
+        note = send_invoice(actor=operator, invoice=note)
+    locked.state = ObjectionState.CREDITED
+    locked.closed_on = clock.operator_today()
+    locked.credit_note = note
+    locked.save(update_fields=["state", "closed_on", "credit_note"])
+    audit.record(
+        "billing.objection.credited",
+        actor=operator,
+        target=locked,
+        data={"credit_note": note.number, "gross": str(note.gross_total)},
+    )
     return locked
 
 

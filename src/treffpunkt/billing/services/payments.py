@@ -89,8 +89,9 @@ def invoice_numbers_in(text: str) -> list[str]:
 def import_statement(*, actor: User | None, data: bytes, filename: str) -> ImportResult:
     """Import a camt.053 file and allocate its credits to invoices (module docstring).
     ``CamtError`` (a ``DomainError``) for a file that cannot be read safely; ``DomainError``
-    for a file already imported."""
-    operator = require_billing(actor)
+    for a file already imported. ``actor`` is an operator holding the billing capability, or
+    ``None`` for the folder job (then ``imported_by`` stays empty)."""
+    operator = require_billing(actor) if actor is not None else None
     statements = camt.parse(data)
     accounts = {statement.account_iban for statement in statements}
     if len(accounts) > 1:
@@ -111,7 +112,7 @@ def import_statement(*, actor: User | None, data: bytes, filename: str) -> Impor
 
 
 def _import(
-    operator: User, statements: list[camt.Statement], digest: str, filename: str
+    operator: User | None, statements: list[camt.Statement], digest: str, filename: str
 ) -> ImportResult:
     earlier = BankStatement.objects.filter(sha256=digest).first()
     if earlier is not None:
