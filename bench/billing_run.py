@@ -137,33 +137,6 @@ def stopwatches(progress_every: int = 0) -> Iterator[dict[str, Stopwatch]]:
             setattr(module, name, original)
 
 
-@contextmanager
-def send_lock_workaround(enabled: bool) -> Iterator[None]:
-    """``send_invoice`` locks the invoice with ``select_for_update().select_related("document")``;
-    ``document`` is nullable, so the join is an outer join and PostgreSQL refuses the lock
-    ("FOR UPDATE cannot be applied to the nullable side of an outer join"): no invoice can be
-    sent on PostgreSQL. Until the service says ``select_for_update(of=("self",))`` itself, this
-    makes every lock of an ``Invoice`` query set without ``of`` one of the invoice row only,
-    which is what the service means. Without any effect once the service is fixed."""
-    from treffpunkt.billing.models import InvoiceQuerySet
-
-    if not enabled:
-        yield
-        return
-    original = InvoiceQuerySet.select_for_update
-
-    def select_for_update(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if not args and not kwargs.get("of"):
-            kwargs["of"] = ("self",)
-        return original(self, *args, **kwargs)
-
-    InvoiceQuerySet.select_for_update = select_for_update  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        del InvoiceQuerySet.select_for_update
-
-
 # --- data -----------------------------------------------------------------------------------
 
 
@@ -409,11 +382,6 @@ def main() -> int:
     )
     parser.add_argument("--profile", action="store_true", help="cProfile the first run")
     parser.add_argument("--keep-db", action="store_true", help="keep the test database")
-    parser.add_argument(
-        "--no-workaround",
-        action="store_true",
-        help="leave send_invoice's lock as it is (fails on PostgreSQL, see send_lock_workaround)",
-    )
     args = parser.parse_args()
     if args.profile and args.workers > 1:
         parser.error("--profile profiles the one-process run; leave out --workers")
@@ -421,10 +389,7 @@ def main() -> int:
     os.environ.setdefault("DATABASE_URL", f"{PG_SERVER_URL}/{DATABASE}")
     from contracts_data import throwaway_database
 
-    with (
-        throwaway_database(keep=args.keep_db) as where,
-        send_lock_workaround(not args.no_workaround),
-    ):
+    with throwaway_database(keep=args.keep_db) as where:
         from treffpunkt.billing.models import Invoice
         from treffpunkt.billing.services import run_billing
         from treffpunkt.core import clock
@@ -435,7 +400,6 @@ def main() -> int:
         emit("billing_run_month", month.isoformat())
         emit("billing_run_contracts", args.contracts)
         emit("billing_run_workers", args.workers)
-        emit("billing_run_send_lock_workaround", "no" if args.no_workaround else "yes")
         machine_figures("billing_run")
 
         profiler = None
