@@ -2,8 +2,14 @@
 
 from django.urls import path
 
+from treffpunkt.billing import (
+    views_approval,
+    views_dunning,
+    views_hardware,
+    views_objections,
+    views_payments,
+)
 from treffpunkt.billing import views_backoffice as views
-from treffpunkt.billing import views_hardware
 
 app_name = "billing"
 
@@ -33,7 +39,6 @@ urlpatterns = [
 ]
 
 # Objections and the itemized record (P-BILL-3).
-from treffpunkt.billing import views_objections  # noqa: E402
 
 urlpatterns += [
     path("einwaende/", views_objections.ObjectionList.as_view(), name="objections"),
@@ -67,7 +72,6 @@ urlpatterns += [
 ]
 
 # Dunning and default (P-BILL-2).
-from treffpunkt.billing import views_dunning  # noqa: E402
 
 urlpatterns += [
     path("mahnwesen/", views_dunning.DunningOverview.as_view(), name="dunning"),
@@ -80,7 +84,6 @@ urlpatterns += [
 ]
 
 # Four eyes for large credit notes.
-from treffpunkt.billing import views_approval  # noqa: E402
 
 urlpatterns += [
     path("freigaben/", views_approval.ApprovalList.as_view(), name="approvals"),
@@ -88,7 +91,6 @@ urlpatterns += [
 ]
 
 # Payments: bank statements, open items, the DATEV export.
-from treffpunkt.billing import views_payments  # noqa: E402
 
 urlpatterns += [
     path("zahlungen/", views_payments.Statements.as_view(), name="statements"),

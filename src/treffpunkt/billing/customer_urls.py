@@ -3,7 +3,7 @@
 from django.urls import path
 
 from treffpunkt.billing import views_customer as views
-from treffpunkt.billing import views_hardware
+from treffpunkt.billing import views_hardware, views_objections
 
 app_name = "billing"
 
@@ -15,7 +15,6 @@ urlpatterns = [
 ]
 
 # Objections and the itemized record (P-BILL-3).
-from treffpunkt.billing import views_objections  # noqa: E402
 
 urlpatterns += [
     path("einwaende/", views_objections.CustomerObjections.as_view(), name="objections"),

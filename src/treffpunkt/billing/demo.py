@@ -16,7 +16,7 @@ back."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -180,12 +180,8 @@ def _month_lines(contract: Contract, month: Month) -> list[LineDraft]:
 def _clock_on(day: date) -> Iterator[None]:
     """The services' clock on ``day`` at nine in the morning, Berlin time, for the block."""
     moment = datetime.combine(day, time(9), tzinfo=ZoneInfo(settings.TIME_ZONE))
-    real: Callable[[], datetime] = clock.now
-    setattr(clock, "now", lambda: moment)  # noqa: B010  # a module function, swapped back below
-    try:
+    with clock.as_of(moment):
         yield
-    finally:
-        setattr(clock, "now", real)  # noqa: B010
 
 
 def _remind(invoice: Invoice, operator: User) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -31,3 +33,20 @@ def wall_time_repeats(moment: datetime) -> bool:
     earlier = wall.replace(tzinfo=moment.tzinfo, fold=0).utcoffset()
     later = wall.replace(tzinfo=moment.tzinfo, fold=1).utcoffset()
     return earlier != later
+
+
+@contextmanager
+def as_of(moment: datetime) -> Iterator[None]:
+    """Let every service read ``moment`` as now for the block: for demo data that must have
+    happened in the past (an invoice sent six weeks ago is overdue today). Not for requests:
+    the swap is process-wide."""
+    global now
+
+    def pinned() -> datetime:
+        return moment
+
+    real, now = now, pinned
+    try:
+        yield
+    finally:
+        now = real
