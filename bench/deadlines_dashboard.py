@@ -21,6 +21,7 @@ import argparse
 import sys
 import time
 from collections.abc import Callable
+from typing import Any
 
 from common import emit, machine_figures, note, percentile
 from contracts_data import bench_day, build, throwaway_database
@@ -46,7 +47,7 @@ class QueryCounter:
     def __init__(self) -> None:
         self.count = 0
 
-    def __call__(self, execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
         self.count += 1
         return execute(sql, params, many, context)
 
@@ -60,7 +61,7 @@ def count_queries(run: Callable[[], object]) -> int:
     return counter.count
 
 
-def operator_client():  # type: ignore[no-untyped-def]  # a django.test.Client
+def operator_client() -> Any:  # a django.test.Client (imported inside, after setup)
     """A test client logged in as an operator with exactly the CUSTOMERS capability."""
     from django.contrib.auth.models import Group
     from django.test import Client

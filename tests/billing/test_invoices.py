@@ -86,7 +86,7 @@ def test_a_failed_issue_gives_its_number_back_so_numbers_stay_gapless(
     customer, _contact = customer_with_contact()
     services.issue_invoice(actor=accountant(), customer=customer, lines=[fee_line()])
 
-    def broken(data):  # type: ignore[no-untyped-def]
+    def broken(data):
         raise RuntimeError("the XML could not be built")
 
     monkeypatch.setattr("treffpunkt.billing.services.issuing.build_cii", broken)
@@ -288,7 +288,7 @@ def test_a_run_killed_halfway_and_run_again_invoices_every_contract_exactly_once
     real_issue = services.issuing.issue_invoice
     calls = {"n": 0}
 
-    def dies_on_the_second(**kwargs):  # type: ignore[no-untyped-def]
+    def dies_on_the_second(**kwargs):
         calls["n"] += 1
         if calls["n"] == 2:
             raise KeyboardInterrupt("the process was killed")

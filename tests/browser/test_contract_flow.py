@@ -39,7 +39,7 @@ def german(text: str) -> str:
         return translation.gettext(text)
 
 
-def long_date(day) -> str:  # type: ignore[no-untyped-def]  # a date
+def long_date(day) -> str:  # a date
     with translation.override("de"):
         return formats.date_format(day, "DATE_FORMAT")
 

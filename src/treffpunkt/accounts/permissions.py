@@ -22,6 +22,7 @@ from django.http.response import HttpResponseBase
 from django.utils.translation import gettext_lazy as _
 
 from treffpunkt.accounts.models import User
+from treffpunkt.core.errors import NotAllowed
 
 
 class Capability(models.TextChoices):
@@ -84,6 +85,14 @@ def has_capability(user: Any, capability: Capability) -> bool:
         and user.is_operator
         and user.has_perm(capability.permission)
     )
+
+
+def require_capability(user: User | None, capability: Capability) -> User:
+    """``user`` if they hold ``capability``, else ``NotAllowed``: the check at the top of every
+    back-office service (the views check the same with ``capability_required``)."""
+    if user is None or not has_capability(user, capability):
+        raise NotAllowed
+    return user
 
 
 def may_read(user: Any, capability: Capability) -> bool:

@@ -73,13 +73,15 @@ class InvoiceQuerySet(models.QuerySet["Invoice"]):
             raise InvoiceImmutable(f"issued invoices never change ({', '.join(sorted(changing))})")
         return super().update(**kwargs)
 
+    # Django's own marker (templates never call it); mypy cannot type attributes set on a
+    # function, as on the documents' query set.
     update.alters_data = True  # type: ignore[attr-defined]
 
     def delete(self) -> tuple[int, dict[str, int]]:
         raise InvoiceImmutable("issued invoices are never deleted")
 
-    delete.alters_data = True  # type: ignore[attr-defined]
-    delete.queryset_only = True  # type: ignore[attr-defined]
+    delete.alters_data = True  # type: ignore[attr-defined]  # the same marker, as above
+    delete.queryset_only = True  # type: ignore[attr-defined]  # Django's marker, as above
 
 
 class Invoice(models.Model):

@@ -32,10 +32,10 @@ from django.utils.translation import gettext_lazy
 
 from treffpunkt.accounts import operator_services
 from treffpunkt.accounts.models import Organization, Role, User
-from treffpunkt.accounts.permissions import Capability, has_capability
+from treffpunkt.accounts.permissions import Capability, require_capability
 from treffpunkt.accounts.services import normalize_email
 from treffpunkt.core import audit, clock
-from treffpunkt.core.errors import DomainError, NotAllowed
+from treffpunkt.core.errors import DomainError
 from treffpunkt.customers.models import (
     Customer,
     CustomerContact,
@@ -93,8 +93,7 @@ class MasterData:
 
 
 def _require(user: User | None) -> None:
-    if user is None or not has_capability(user, Capability.CUSTOMERS):
-        raise NotAllowed
+    require_capability(user, Capability.CUSTOMERS)
 
 
 def _text(value: str, *, code: str, message: str) -> str:

@@ -5,17 +5,14 @@ from __future__ import annotations
 from django.conf import settings
 
 from treffpunkt.accounts.models import User
-from treffpunkt.accounts.permissions import Capability, has_capability
+from treffpunkt.accounts.permissions import Capability, require_capability
 from treffpunkt.billing.invoice_data import Party, Payment
-from treffpunkt.core.errors import NotAllowed
 from treffpunkt.customers.models import Customer, CustomerKind
 
 
 def require_billing(user: User | None) -> User:
     """An operator's staff member holding ``Capability.BILLING``, or ``NotAllowed``."""
-    if user is None or not has_capability(user, Capability.BILLING):
-        raise NotAllowed
-    return user
+    return require_capability(user, Capability.BILLING)
 
 
 def seller_party() -> Party:

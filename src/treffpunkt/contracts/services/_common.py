@@ -8,7 +8,7 @@ from typing import Any
 from django.db import models
 
 from treffpunkt.accounts.models import User
-from treffpunkt.accounts.permissions import Capability, has_capability
+from treffpunkt.accounts.permissions import Capability, require_capability
 from treffpunkt.contracts.models import Contract, ContractEvent, EventKind
 from treffpunkt.core import clock
 from treffpunkt.core.errors import NotAllowed
@@ -18,9 +18,7 @@ from treffpunkt.documents.models import Document
 
 def require_operator(user: User | None) -> User:
     """The operator's staff member holding ``Capability.CUSTOMERS``, or ``NotAllowed``."""
-    if user is None or not has_capability(user, Capability.CUSTOMERS):
-        raise NotAllowed
-    return user
+    return require_capability(user, Capability.CUSTOMERS)
 
 
 def require_contact_of(user: User | None, customer: Customer) -> CustomerContact:
