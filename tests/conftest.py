@@ -74,6 +74,17 @@ def _no_page_uses_an_id_twice() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _default_language_for_each_test() -> None:
+    """Each test starts in the default language. A request by a signed-in user activates that
+    user's language in the thread (accounts' middleware) and nothing resets it afterwards, so
+    an English user's request in one test left the next test of that worker in English."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_channel_layer() -> None:
     """Each test gets its own channel layer object. The Redis layer binds its receiving to the
     event loop that received first; every test (and every live server) runs its own loop, and a

@@ -17,6 +17,7 @@ from django.core.management.base import CommandError
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from tests.backoffice.conftest import operator_with, people
@@ -351,7 +352,10 @@ def test_the_folder_job_imports_moves_and_refuses(
         "b-same.xml",
         "b-same.xml.txt",
     ]
-    assert "already imported" in (tmp_path / "done" / "b-same.xml.txt").read_text()
+    # The note is for the accountant, in the operator's language (German by default).
+    with translation.override("de"):
+        already = gettext("This file was already imported on %(day)s; nothing was booked again.")
+    assert already.split("%(day)s")[0] in (tmp_path / "done" / "b-same.xml.txt").read_text()
     assert sorted(p.name for p in (tmp_path / "refused").iterdir()) == [
         "c-broken.xml",
         "c-broken.xml.txt",

@@ -24,6 +24,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from treffpunkt.accounts.models import User
@@ -235,10 +236,11 @@ def _delay_letter(
 
 
 def delivery_lines(
-    delivery: HardwareDelivery, *, on: date, at_cost: Sequence[AtCost] = ()
+    delivery: HardwareDelivery, *, on: date, at_cost: Sequence[AtCost] = (), language: str
 ) -> list[LineDraft]:
     """The invoice's lines: the hardware at the price in force on the day of the order, and
-    the costs entered."""
+    the costs entered; described in the customer's ``language`` (errors stay in the
+    operator's)."""
     line = delivery.order_line
     order = line.order
     price = price_on(line.product, order.received_on)
@@ -248,14 +250,15 @@ def delivery_lines(
             % {"product": line.product.name, "day": letters.long_date(order.received_on)},
             code="price",
         )
+    with translation.override(language):
+        description = _("%(product)s, order %(order)s, delivered on %(day)s") % {
+            "product": line.product.name,
+            "order": order.number,
+            "day": on.strftime("%d.%m.%Y"),
+        }
     drafts = [
         LineDraft(
-            description=_("%(product)s, order %(order)s, delivered on %(day)s")
-            % {
-                "product": line.product.name,
-                "order": order.number,
-                "day": on.strftime("%d.%m.%Y"),
-            },
+            description=description,
             quantity=Decimal(line.quantity),
             unit=UnitCode.PIECE,
             unit_price=price.unit_price,
@@ -269,9 +272,11 @@ def delivery_lines(
             raise DomainError(_("Every cost needs a description."), code="at_cost")
         if round_money(cost.amount) != cost.amount or cost.amount <= 0:
             raise DomainError(_("A cost is a positive amount in whole cents."), code="at_cost")
+        with translation.override(language):
+            cost_description = _("%(cost)s (at cost)") % {"cost": cost.description.strip()}
         drafts.append(
             LineDraft(
-                description=_("%(cost)s (at cost)") % {"cost": cost.description.strip()},
+                description=cost_description,
                 quantity=Decimal(1),
                 unit=UnitCode.PIECE,
                 unit_price=cost.amount,
@@ -306,7 +311,8 @@ def mark_delivered(
         raise DomainError(_("A delivery cannot be recorded in advance."), code="on")
     if on < order.received_on:
         raise DomainError(_("The hardware cannot be delivered before it was ordered."), code="on")
-    drafts = delivery_lines(current, on=on, at_cost=at_cost)
+    language = letters.customer_language(order.customer)
+    drafts = delivery_lines(current, on=on, at_cost=at_cost, language=language)
     key = billing_key(current)
     try:
         invoice = issue_invoice(
@@ -315,6 +321,7 @@ def mark_delivered(
             lines=drafts,
             billing_key=key,
             issue_date=issue_date,
+            language=language,
         )
     except AlreadyBilled:
         # An earlier attempt issued it and stopped before recording the delivery.
