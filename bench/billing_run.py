@@ -11,26 +11,23 @@ switches them on), 2 % cancelled and ending in the month (pro rata). No call rec
 video contract asks for its minutes of the month before and finds none, so each invoice has
 one line.
 
-One run is ``billing.services.run_billing(month=<first day of this month>)``, wall clock: per
-contract the number and the XML in one transaction, the PDF/A-3 rendered after the commit,
-then the mail with the PDF. Then the same run again, which must issue nothing.
+One run is ``billing.services.run_billing(month=<first day of this month>)``, wall clock, as the
+scheduler calls it: on PostgreSQL it shares the contracts out over ``BILLING_RUN_PROCESSES``
+worker processes (one per core by default; ``--processes`` sets it), each issuing its contracts'
+invoices (the number and the XML in one transaction, the PDF/A-3 rendered after the commit, then
+the mail with the PDF), and then passes over all contracts once more itself. Then the same run
+again, which must issue nothing. ``billing_run_python_cpu_s`` counts this process and the worker
+processes.
 
-The time spent in ``billing.einvoice.build_cii``, in the issuing transaction (``_issue``), in
-``render_pdf`` (and ``documents.rendering.render`` within it) and in ``send_invoice`` is
-measured by wrapping those functions, as ``renewal_run.py`` does; ``--profile`` runs the first
-run under cProfile instead (slower; the top functions go to stderr).
+With ``--processes 1`` the time spent in ``billing.einvoice.build_cii``, in the issuing
+transaction (``_issue``), in ``render_pdf`` (and ``documents.rendering.render`` within it) and
+in ``send_invoice`` is measured by wrapping those functions, as ``renewal_run.py`` does (with
+several processes the wrappers see only the final pass); ``--profile`` (with ``--processes 1``)
+runs the first run under cProfile instead (slower; the top functions go to stderr).
 
-``--workers N`` (N ≥ 2) is a parallel mode of this script only (no service code changed): N
-forked processes, each with its own database connection, issue and send the invoices of the
-contracts with ``pk % N == k`` through the public services (``issue_invoice``,
-``send_invoice``), exactly as the run's loop does; then one ``run_billing`` in this process
-finishes whatever is left (nothing, normally). Its time counts in ``billing_run_s``. This works
-because the number lock is held only inside the short issuing transaction and the PDF is
-rendered after the commit.
-
-    uv run python bench/billing_run.py                 # 10,000 contracts, one process
-    uv run python bench/billing_run.py --workers 2     # the same in two worker processes
-    uv run python bench/billing_run.py --contracts 500 # a quick run
+    uv run python bench/billing_run.py                  # 10,000 contracts, one process per core
+    uv run python bench/billing_run.py --processes 1    # the same in one process, with breakdown
+    uv run python bench/billing_run.py --contracts 500  # a quick run
 
 Prints billing_run_s (goal ≤ 300 on PostgreSQL), billing_run_invoices, billing_run_per_s, the
 breakdown, billing_run_rerun_s and billing_run_rerun_new_invoices (must be 0). Exit status 1
@@ -238,109 +235,12 @@ def build(month: date, contracts: int, *, seed: int = SEED) -> float:
     return seconds
 
 
-# --- the parallel mode ----------------------------------------------------------------------
-
-
-def _worker(index: int, workers: int, month: date) -> dict[str, Any]:
-    """One worker process: the run's loop over the contracts with ``pk % workers == index``,
-    through the public services only."""
-    from django.db import connections
-
-    from treffpunkt.billing.models import Invoice
-    from treffpunkt.billing.services import AlreadyBilled, issue_invoice
-    from treffpunkt.billing.services import run as billing_run
-    from treffpunkt.core import clock
-
-    began = time.perf_counter()
-    counts: Counter[str] = Counter()
-    try:
-        with stopwatches() as watches:
-            period = billing_run.Month.of(month)
-            billed = set(
-                Invoice.objects.filter(billing_key__endswith=f":{period.key}").values_list(
-                    "contract_id", flat=True
-                )
-            )
-            for contract in billing_run.billable_contracts(period):
-                if contract.pk % workers != index:
-                    continue
-                if contract.pk in billed:
-                    counts["already_invoiced"] += 1
-                    continue
-                lines = billing_run.contract_lines(contract, period)
-                if not lines:
-                    counts["nothing_to_invoice"] += 1
-                    continue
-                try:
-                    invoice = issue_invoice(
-                        actor=None,
-                        customer=contract.customer,
-                        lines=lines,
-                        contract=contract,
-                        billing_key=billing_run.billing_key(contract, period),
-                        issue_date=clock.operator_today(),
-                    )
-                except AlreadyBilled:
-                    counts["already_invoiced"] += 1
-                    continue
-                counts["invoices_issued"] += 1
-                if invoice.customer.contacts.exists():
-                    billing_run.send_invoice(actor=None, invoice=invoice)
-                    counts["invoices_sent"] += 1
-    finally:
-        connections.close_all()
-        for connection in connections.all():
-            close_pool = getattr(connection, "close_pool", None)
-            if close_pool is not None:
-                close_pool()
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return {
-        "counts": dict(counts),
-        "watches": {name: (w.calls, w.seconds) for name, w in watches.items()},
-        "seconds": time.perf_counter() - began,
-        "cpu": usage.ru_utime + usage.ru_stime,
-    }
-
-
-def run_parallel(month: date, workers: int) -> tuple[dict[str, int], dict[str, Stopwatch], float]:
-    """``workers`` forked processes, then one ``run_billing`` for anything left."""
-    import multiprocessing
-
-    from django.db import connections
-
-    from treffpunkt.billing.services import run_billing
-
-    # Every child opens its own connections: nothing of this process's pool may be inherited.
-    connections.close_all()
-    for connection in connections.all():
-        close_pool = getattr(connection, "close_pool", None)
-        if close_pool is not None:
-            close_pool()
-    context = multiprocessing.get_context("fork")
-    with context.Pool(workers) as pool:
-        results = pool.starmap(_worker, [(k, workers, month) for k in range(workers)])
-    totals: Counter[str] = Counter()
-    watches = {name: Stopwatch() for name in WATCHED}
-    cpu = 0.0
-    for k, result in enumerate(results):
-        totals.update(result["counts"])
-        cpu += result["cpu"]
-        for name, (calls, seconds) in result["watches"].items():
-            watches[name].calls += calls
-            watches[name].seconds += seconds
-        note(
-            f"worker {k}: {result['counts'].get('invoices_issued', 0)} invoices in "
-            f"{result['seconds']:.1f} s, CPU {result['cpu']:.1f} s"
-        )
-    with stopwatches() as sweep_watches:
-        sweep = run_billing(month=month)
-    for name, watch in sweep_watches.items():
-        watches[name].calls += watch.calls
-        watches[name].seconds += watch.seconds
-    note(f"the final run_billing in this process: {sweep}")
-    for key in ("invoices_issued", "invoices_sent", "pdfs_rendered_late", "invoices_sent_late"):
-        totals[key] += sweep.get(key, 0)
-    return dict(totals), watches, cpu
+def python_cpu_seconds() -> float:
+    """CPU seconds of this process and of its finished children (the run's worker
+    processes)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 # --- checks ---------------------------------------------------------------------------------
@@ -378,28 +278,36 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--contracts", type=int, default=CONTRACTS, help="live contracts")
     parser.add_argument(
-        "--workers", type=int, default=1, help="parallel mode: worker processes (pk %% N)"
+        "--processes",
+        type=int,
+        default=None,
+        help="processes the run shares the contracts out to (default: BILLING_RUN_PROCESSES, "
+        "one per core)",
     )
     parser.add_argument("--profile", action="store_true", help="cProfile the first run")
     parser.add_argument("--keep-db", action="store_true", help="keep the test database")
     args = parser.parse_args()
-    if args.profile and args.workers > 1:
-        parser.error("--profile profiles the one-process run; leave out --workers")
+    if args.profile and args.processes != 1:
+        parser.error("--profile profiles the one-process run: add --processes 1")
 
     os.environ.setdefault("DATABASE_URL", f"{PG_SERVER_URL}/{DATABASE}")
     from contracts_data import throwaway_database
 
     with throwaway_database(keep=args.keep_db) as where:
+        from django.conf import settings
+
         from treffpunkt.billing.models import Invoice
         from treffpunkt.billing.services import run_billing
         from treffpunkt.core import clock
+
+        processes = args.processes or settings.BILLING_RUN_PROCESSES
 
         month = clock.operator_today().replace(day=1)
         build(month, args.contracts)
         emit("billing_run_database", where)
         emit("billing_run_month", month.isoformat())
         emit("billing_run_contracts", args.contracts)
-        emit("billing_run_workers", args.workers)
+        emit("billing_run_processes", processes)
         machine_figures("billing_run")
 
         profiler = None
@@ -409,23 +317,17 @@ def main() -> int:
             profiler = cProfile.Profile()
         db_cpu = postgres_cpu_seconds()
         machine = machine_cpu_ticks()
-        cpu_self = resource.getrusage(resource.RUSAGE_SELF)
+        cpu_before = python_cpu_seconds()
         began = time.perf_counter()
-        if args.workers > 1:
-            counts, watches, worker_cpu = run_parallel(month, args.workers)
-        else:
-            with stopwatches(progress_every=1000) as watches:
-                if profiler is not None:
-                    profiler.enable()
-                counts = run_billing(month=month)
-                if profiler is not None:
-                    profiler.disable()
-            worker_cpu = 0.0
+        # The stopwatches see this process only: with several processes, the final pass.
+        with stopwatches(progress_every=1000 if processes == 1 else 0) as watches:
+            if profiler is not None:
+                profiler.enable()
+            counts = run_billing(month=month, processes=processes)
+            if profiler is not None:
+                profiler.disable()
         first_s = time.perf_counter() - began
-        usage = resource.getrusage(resource.RUSAGE_SELF)
-        python_cpu = (
-            usage.ru_utime + usage.ru_stime - cpu_self.ru_utime - cpu_self.ru_stime + worker_cpu
-        )
+        python_cpu = python_cpu_seconds() - cpu_before
         db_cpu_after = postgres_cpu_seconds()
         busy, total = machine_cpu_ticks()
         if profiler is not None:
@@ -451,7 +353,6 @@ def main() -> int:
             + watches["render_pdf"].seconds
             + watches["send_invoice"].seconds
         )
-        # In the parallel mode the parts are summed over the workers (process seconds).
         emit(
             "billing_run_issue_tx_without_xml_s",
             watches["issue_tx"].seconds - watches["build_cii"].seconds,
@@ -460,7 +361,8 @@ def main() -> int:
             "billing_run_render_pdf_without_render_s",
             watches["render_pdf"].seconds - watches["pdf_render"].seconds,
         )
-        emit("billing_run_rest_s", first_s * max(args.workers, 1) - measured)
+        if processes == 1:
+            emit("billing_run_rest_s", first_s - measured)
         emit("billing_run_python_cpu_s", python_cpu)
         emit(
             "billing_run_db_cpu_s",

@@ -7,6 +7,7 @@ the database, mail written to files under var/mail.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -331,8 +332,12 @@ OPERATOR_BANK_NAME = env_str("OPERATOR_BANK_NAME", "Commerzbank")
 # (e-mail) is the day it was sent, of one sent by post this many days later.
 INVOICE_DUE_DAYS = env_int("INVOICE_DUE_DAYS", 14)
 INVOICE_RECEIPT_DAYS_EMAIL = env_int("INVOICE_RECEIPT_DAYS_EMAIL", 0)
-# The monthly billing run: on this day of the month, for the month before (Berlin time).
+# The monthly billing run: on this day of the month (Berlin time), the month's fees in advance
+# and the minutes of the month before.
 BILLING_RUN_DAY = env_int("BILLING_RUN_DAY", 1)
+# Processes that share a run out on PostgreSQL (rendering PDFs takes one core per process);
+# SQLite always runs it in one.
+BILLING_RUN_PROCESSES = env_int("BILLING_RUN_PROCESSES", os.cpu_count() or 1)
 
 # --- video calls ------------------------------------------------------------------------------
 # The call page opens this long before the start and stays open this long after the end.

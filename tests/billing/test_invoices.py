@@ -30,6 +30,7 @@ from treffpunkt.billing.services import LineDraft
 from treffpunkt.contracts.models import ContractState, ProductKind
 from treffpunkt.core.errors import DomainError, NotAllowed
 from treffpunkt.customers import services as customer_services
+from treffpunkt.documents.selectors import document_bytes
 from treffpunkt.notifications.models import OutboxMail
 
 pytestmark = pytest.mark.django_db
@@ -303,3 +304,59 @@ def test_a_run_killed_halfway_and_run_again_invoices_every_contract_exactly_once
     assert sorted(march.values_list("contract_id", flat=True)) == sorted(c.pk for c in contracts)
     numbers = sorted(Invoice.objects.values_list("number", flat=True))
     assert numbers == [f"RE-2027-{n:05d}" for n in range(1, len(numbers) + 1)]
+
+
+def test_on_sqlite_or_inside_a_transaction_the_run_stays_in_its_own_process(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    clock = freeze(monkeypatch, date(2027, 2, 1))
+    customer, _contact = customer_with_contact()
+    contract_from(clock, customer, ProductKind.VIDEO, start=date(2027, 2, 1))
+    clock.set_day(date(2027, 3, 1))
+    spawned: list[int] = []
+    monkeypatch.setattr(
+        "treffpunkt.billing.services.run.shared_out",
+        lambda period, workers: spawned.append(workers) or {},
+    )
+    result = services.run_billing(processes=4)
+    # The test's transaction (and SQLite's single writer) keeps workers out: they would not
+    # see the data; the run does everything itself.
+    assert spawned == [] and result["invoices_issued"] == 1
+    assert "worker_processes" not in result
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="worker processes share a run on PostgreSQL only; SQLite runs it in one process",
+)
+@pytest.mark.django_db(transaction=True)
+def test_the_run_shared_out_over_two_processes_invoices_every_contract_exactly_once(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    # The workers are fresh processes with the real clock: the month is given, and the data is
+    # committed (this test runs outside a transaction) so that they see it.
+    clock = freeze(monkeypatch, date(2027, 2, 1))
+    contracts = []
+    for _ in range(5):
+        customer, _contact = customer_with_contact()
+        contracts.append(contract_from(clock, customer, ProductKind.VIDEO, start=date(2027, 2, 1)))
+    clock.set_day(date(2027, 3, 1))
+
+    result = services.run_billing(month=date(2027, 3, 1), processes=2)
+
+    assert result["worker_processes"] == 2
+    assert result["invoices_issued"] == 5 and result["invoices_sent"] == 5
+    assert "already_invoiced" not in result  # the final pass found them, but counts nothing
+    march = Invoice.objects.filter(billing_key__endswith=":2027-03")
+    assert sorted(march.values_list("contract_id", flat=True)) == sorted(c.pk for c in contracts)
+    assert all(invoice.document_id and invoice.sent_at for invoice in march)
+    # Both processes took numbers from the one counter: no gap, none twice.
+    numbers = sorted(
+        int(number.rsplit("-", 1)[1]) for number in march.values_list("number", flat=True)
+    )
+    assert numbers == list(range(numbers[0], numbers[0] + 5))
+    # The PDFs the workers stored are where this process reads them.
+    for invoice in march.select_related("document"):
+        assert document_bytes(invoice.document).startswith(b"%PDF")
+    assert OutboxMail.objects.filter(template="billing/invoice").count() == 5
+    assert services.run_billing(month=date(2027, 3, 1), processes=2).get("invoices_issued", 0) == 0

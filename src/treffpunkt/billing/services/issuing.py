@@ -249,8 +249,9 @@ def _issue(
                 "gross": str(totals.gross),
             },
         )
-        if contract is not None and kind == InvoiceKind.INVOICE:
-            # P-OP-3: the service goes on right after the invoice for it is issued.
+        if contract is not None and kind == InvoiceKind.INVOICE and not contract.switched_on_at:
+            # P-OP-3: the service goes on right after the invoice for it is issued (once: a
+            # contract that is on stays on, so the lock and the check are spared).
             switch_on(contract=contract, invoice_number=number, actor=actor)
     return invoice, data
 

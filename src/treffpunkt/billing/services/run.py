@@ -9,12 +9,21 @@ an invoice whose PDF or mail did not happen yet gets them on the next pass."""
 
 from __future__ import annotations
 
+import json
+import logging
 import math
+import os
+import subprocess
+import sys
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
+from django.conf import settings
+from django.db import connection
 from django.db.models import Q
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -24,13 +33,16 @@ from treffpunkt.billing.services.issuing import AlreadyBilled, LineDraft, issue_
 from treffpunkt.billing.services.sending import send_invoice
 from treffpunkt.calls.models import CallSession
 from treffpunkt.contracts.deadlines import last_day_of_month
-from treffpunkt.contracts.models import LIVE_STATES, Contract, ProductKind
+from treffpunkt.contracts.models import LIVE_STATES, Contract, Price, Product, ProductKind
 from treffpunkt.contracts.services import price_on
 from treffpunkt.contracts.services.letters import customer_language
 from treffpunkt.core import audit, clock
-from treffpunkt.customers.models import Customer, CustomerOrganization
+from treffpunkt.customers.models import Customer, CustomerContact, CustomerOrganization
 
 FOUR_PLACES = Decimal("0.0001")
+SETTINGS_MODULE = "treffpunkt.settings"
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -59,21 +71,49 @@ def billing_key(contract: Contract, month: Month) -> str:
     return f"contract:{contract.pk}:{month.key}"
 
 
-def run_billing(*, month: date | None = None) -> dict[str, int]:
-    """Invoice every live contract for the month of ``month`` (default: this month)."""
+def run_billing(*, month: date | None = None, processes: int | None = None) -> dict[str, int]:
+    """Invoice every live contract for the month of ``month`` (default: this month).
+
+    On PostgreSQL the contracts are shared out over ``processes`` worker processes
+    (``BILLING_RUN_PROCESSES``, by default one per core): rendering the PDFs is most of a run's
+    time and one process uses one core. Each process invoices the contracts whose id modulo the
+    number of processes is its own; then this process goes over all contracts once more, which
+    finds nothing left unless a worker died. SQLite (one writer) and a caller inside a
+    transaction (the workers could not see its data) run in this process alone."""
     period = Month.of(month or clock.operator_today())
+    counts: Counter[str] = Counter()
+    workers = processes if processes is not None else settings.BILLING_RUN_PROCESSES
+    if workers > 1 and _can_share_out():
+        counts.update(shared_out(period, workers))
+    counts.update(invoice_contracts(period))
+    counts.update(finish_unfinished(period))
+    # The final pass finds the workers' invoices again; they are not counted twice.
+    counts["already_invoiced"] -= counts.pop("invoiced_by_workers", 0)
+    result = {key: value for key, value in counts.items() if value > 0}
+    audit.record("billing.run.finished", actor=None, data={"month": period.key, **result})
+    return result
+
+
+def invoice_contracts(period: Month, *, shard: tuple[int, int] | None = None) -> Counter[str]:
+    """Issue and send the invoice of each billable contract for ``period`` that has none yet;
+    ``shard`` (k, n): only the contracts whose id is k modulo n."""
     counts: Counter[str] = Counter()
     billed = set(
         Invoice.objects.filter(
             billing_key__startswith="contract:", billing_key__endswith=f":{period.key}"
         ).values_list("contract_id", flat=True)
     )
-    for contract in billable_contracts(period):
-        if contract.pk in billed:
-            counts["already_invoiced"] += 1
-            continue
-        language = customer_language(contract.customer)
-        lines = contract_lines(contract, period, language=language)
+    contracts = [
+        contract
+        for contract in billable_contracts(period)
+        if shard is None or contract.pk % shard[1] == shard[0]
+    ]
+    todo = [contract for contract in contracts if contract.pk not in billed]
+    counts["already_invoiced"] += len(contracts) - len(todo)
+    facts = RunFacts.gather(todo, period)
+    for contract in todo:
+        language = facts.language(contract.customer)
+        lines = contract_lines(contract, period, language=language, facts=facts)
         if not lines:
             counts["nothing_to_invoice"] += 1
             continue
@@ -91,11 +131,8 @@ def run_billing(*, month: date | None = None) -> dict[str, int]:
             counts["already_invoiced"] += 1
             continue
         counts["invoices_issued"] += 1
-        counts["invoices_sent"] += _send_if_possible(invoice)
-    counts.update(finish_unfinished(period))
-    result = dict(counts)
-    audit.record("billing.run.finished", actor=None, data={"month": period.key, **result})
-    return result
+        counts["invoices_sent"] += _send_if_possible(invoice, facts=facts)
+    return counts
 
 
 def billable_contracts(period: Month) -> list[Contract]:
@@ -106,6 +143,133 @@ def billable_contracts(period: Month) -> list[Contract]:
         .select_related("customer", "product")
         .order_by("pk")
     )
+
+
+@dataclass
+class RunFacts:
+    """What the run needs to know about many contracts at once, read in a few queries instead
+    of several per contract: each customer's language and contacts, the video contract that
+    carries its usage, its call minutes in the month before, and the prices in force. Not
+    ``complete`` (made empty): each question goes to the database, for a single contract."""
+
+    languages: dict[int, str] = field(default_factory=dict)
+    with_contact: set[int] = field(default_factory=set)
+    usage_contracts: dict[int, int] = field(default_factory=dict)
+    minutes: dict[int, int] = field(default_factory=dict)
+    prices: dict[tuple[int, date], Price | None] = field(default_factory=dict)
+    complete: bool = False
+
+    @classmethod
+    def gather(cls, contracts: Sequence[Contract], period: Month) -> RunFacts:
+        facts = cls(complete=True)
+        if not contracts:
+            return facts
+        # Read for every customer rather than through a list of ids: a list of 10,000 ids is
+        # beyond SQLite's limit of parameters, and the rows are few and narrow.
+        default = str(settings.LANGUAGE_CODE)
+        for customer_id, user_id, language in CustomerContact.objects.order_by("pk").values_list(
+            "customer_id", "user_id", "user__preferred_language"
+        ):
+            facts.with_contact.add(customer_id)
+            if user_id is not None and customer_id not in facts.languages:
+                facts.languages[customer_id] = language or default  # as customer_language
+        for customer_id, contract_id in (
+            Contract.objects.filter(kind=ProductKind.VIDEO, state__in=LIVE_STATES)
+            .order_by("-pk")
+            .values_list("customer_id", "pk")
+        ):
+            facts.usage_contracts[customer_id] = contract_id  # the lowest id wins, as alone
+        facts.minutes = minutes_by_customer(period.before())
+        return facts
+
+    def language(self, customer: Customer) -> str:
+        if not self.complete:
+            return customer_language(customer)
+        return self.languages.get(customer.pk, str(settings.LANGUAGE_CODE))
+
+    def usage_contract(self, customer: Customer) -> int | None:
+        if not self.complete:
+            return _usage_contract(customer)
+        return self.usage_contracts.get(customer.pk)
+
+    def minutes_of(self, customer: Customer, month: Month) -> int:
+        if not self.complete:
+            return minutes_used(customer, month)
+        return self.minutes.get(customer.pk, 0)
+
+    def has_contact(self, customer: Customer) -> bool:
+        if not self.complete:
+            return customer.contacts.exists()
+        return customer.pk in self.with_contact
+
+    def price_on(self, product: Product, day: date) -> Price | None:
+        key = (product.pk, day)
+        if key not in self.prices:
+            self.prices[key] = price_on(product, day)
+        return self.prices[key]
+
+
+def shared_out(period: Month, workers: int) -> Counter[str]:
+    """Run ``invoice_contracts`` in ``workers`` fresh Python processes, one shard each
+    (``python -m treffpunkt.billing.run_shard``). Fresh processes, not forks: the process that
+    runs the task may hold threads and locks a fork would copy; and not ``multiprocessing``,
+    whose spawned children import the parent's main script again."""
+    # What a fresh process could get wrong from the settings module alone: the database the
+    # caller uses (a test's, say) and where the documents are stored.
+    job = {
+        "month": period.first.isoformat(),
+        "workers": workers,
+        "database": str(connection.settings_dict["NAME"]),
+        "private_files_dir": str(settings.PRIVATE_FILES_DIR),
+    }
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", SETTINGS_MODULE),
+        "PYTHONPATH": os.pathsep.join(entry for entry in sys.path if entry),
+    }
+    started = [
+        subprocess.Popen(  # this interpreter, a module of ours, no shell
+            [sys.executable, "-m", "treffpunkt.billing.run_shard"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=environment,
+            text=True,
+        )
+        for _ in range(workers)
+    ]
+    for index, process in enumerate(started):  # all start working before any is waited for
+        assert process.stdin is not None  # noqa: S101  # opened as a pipe above
+        process.stdin.write(json.dumps({**job, "index": index}))
+        process.stdin.close()
+    counts: Counter[str] = Counter()
+    for index, process in enumerate(started):
+        assert process.stdout is not None  # noqa: S101  # opened as a pipe above
+        output = process.stdout.read()
+        process.stdout.close()
+        process.wait()
+        if process.returncode != 0:
+            # The final pass in this process invoices what the shard left; the log says why.
+            logger.error("billing run: shard %s of %s failed", index, workers)
+            counts["worker_failures"] += 1
+            continue
+        result: dict[str, int] = json.loads(output.strip().splitlines()[-1])
+        counts.update(result)
+        counts["invoiced_by_workers"] += result.get("invoices_issued", 0)
+    counts["worker_processes"] = workers
+    return counts
+
+
+def invoice_shard(job: dict[str, Any]) -> dict[str, int]:
+    """One worker process's part of the run (see ``run_shard``), Django already set up."""
+    period = Month.of(date.fromisoformat(job["month"]))
+    try:
+        return dict(invoice_contracts(period, shard=(int(job["index"]), int(job["workers"]))))
+    finally:
+        connection.close()
+
+
+def _can_share_out() -> bool:
+    return connection.vendor == "postgresql" and not connection.in_atomic_block
 
 
 def finish_unfinished(period: Month) -> Counter[str]:
@@ -120,29 +284,39 @@ def finish_unfinished(period: Month) -> Counter[str]:
     return counts
 
 
-def _send_if_possible(invoice: Invoice) -> int:
-    if not invoice.customer.contacts.exists():
+def _send_if_possible(invoice: Invoice, *, facts: RunFacts | None = None) -> int:
+    if not (facts or RunFacts()).has_contact(invoice.customer):
         return 0  # the operator sends it by hand once there is a contact
     send_invoice(actor=None, invoice=invoice)
     return 1
 
 
 def contract_lines(
-    contract: Contract, period: Month, *, language: str | None = None
+    contract: Contract,
+    period: Month,
+    *,
+    language: str | None = None,
+    facts: RunFacts | None = None,
 ) -> list[LineDraft]:
     """The fee for ``period`` (pro rata) and the extra minutes of the month before, described
-    in the customer's language."""
-    with translation.override(language or customer_language(contract.customer)):
-        lines = [*fee_lines(contract, period), *usage_lines(contract, period.before())]
+    in the customer's language. ``facts``: what the run read once for all its contracts."""
+    facts = facts or RunFacts()
+    with translation.override(language or facts.language(contract.customer)):
+        lines = [
+            *fee_lines(contract, period, facts=facts),
+            *usage_lines(contract, period.before(), facts=facts),
+        ]
     return lines
 
 
-def fee_lines(contract: Contract, period: Month) -> list[LineDraft]:
+def fee_lines(
+    contract: Contract, period: Month, *, facts: RunFacts | None = None
+) -> list[LineDraft]:
     start = max(contract.start, period.first)
     end = min(contract.ends_on or period.last, period.last)
     if end < start:
         return []
-    price = price_on(contract.product, start)
+    price = (facts or RunFacts()).price_on(contract.product, start)
     if price is None or price.monthly_fee is None:
         return []
     days = (end - start).days + 1
@@ -170,16 +344,19 @@ def fee_lines(contract: Contract, period: Month) -> list[LineDraft]:
     ]
 
 
-def usage_lines(contract: Contract, month: Month) -> list[LineDraft]:
+def usage_lines(
+    contract: Contract, month: Month, *, facts: RunFacts | None = None
+) -> list[LineDraft]:
     """Minutes beyond those included, in ``month`` (the month before the invoiced one)."""
+    facts = facts or RunFacts()
     if contract.kind != ProductKind.VIDEO or contract.start > month.last:
         return []
-    if _usage_contract(contract.customer) != contract.pk:
+    if facts.usage_contract(contract.customer) != contract.pk:
         return []  # a customer's usage is billed once, on its first video contract
-    price = price_on(contract.product, month.last)
+    price = facts.price_on(contract.product, month.last)
     if price is None or price.per_minute is None or price.included_minutes is None:
         return []
-    used = minutes_used(contract.customer, month)
+    used = facts.minutes_of(contract.customer, month)
     beyond = used - price.included_minutes * contract.quantity
     if beyond <= 0:
         return []
@@ -212,18 +389,28 @@ def _usage_contract(customer: Customer) -> int | None:
 def minutes_used(customer: Customer, month: Month) -> int:
     """Call minutes of the customer's organizations that ended in ``month`` (Berlin days),
     each call rounded up to the started minute."""
-    organizations = CustomerOrganization.objects.filter(customer=customer).values_list(
-        "organization_id", flat=True
-    )
+    return minutes_by_customer(month, customers=[customer.pk]).get(customer.pk, 0)
+
+
+def minutes_by_customer(month: Month, *, customers: Sequence[int] | None = None) -> dict[int, int]:
+    """``minutes_used`` of every customer (or of ``customers``) at once."""
+    links = CustomerOrganization.objects.all()
+    if customers is not None:
+        links = links.filter(customer_id__in=customers)
+    customer_of = dict(links.values_list("organization_id", "customer_id"))
     # ``__date`` compares in the current time zone, settings.TIME_ZONE (Berlin).
     calls = CallSession.objects.filter(
-        appointment__organization_id__in=list(organizations),
         ended_at__isnull=False,
         ended_at__date__gte=month.first,
         ended_at__date__lte=month.last,
-    ).values_list("started_at", "ended_at")
-    minutes = 0
-    for started, ended in calls:
-        if ended is not None:
-            minutes += math.ceil(max((ended - started).total_seconds(), 0) / 60)
-    return minutes
+    )
+    if customers is not None:
+        calls = calls.filter(appointment__organization_id__in=list(customer_of))
+    minutes: Counter[int] = Counter()
+    for organization_id, started, ended in calls.values_list(
+        "appointment__organization_id", "started_at", "ended_at"
+    ):
+        customer_id = customer_of.get(organization_id)
+        if customer_id is not None and ended is not None:
+            minutes[customer_id] += math.ceil(max((ended - started).total_seconds(), 0) / 60)
+    return dict(minutes)

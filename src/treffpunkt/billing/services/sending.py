@@ -30,11 +30,20 @@ def send_invoice(*, actor: User | None, invoice: Invoice) -> Invoice:
     if invoice.document_id is None:
         raise DomainError(_("The invoice's PDF is not ready yet."), code="no_pdf")
     with transaction.atomic():
-        # No join here: PostgreSQL cannot lock the nullable side of an outer join.
-        locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        # Only the invoice's row is locked: PostgreSQL cannot lock the nullable side of an
+        # outer join, and the document is only read.
+        locked = (
+            Invoice.objects.select_for_update(of=("self",))
+            .select_related("document")
+            .get(pk=invoice.pk)
+        )
         if locked.sent_at is not None:
             raise DomainError(_("This invoice has already been sent."), code="already_sent")
-        contacts = list(CustomerContact.objects.filter(customer=locked.customer))
+        contacts = list(
+            CustomerContact.objects.filter(customer_id=locked.customer_id)
+            .select_related("user")
+            .order_by("pk")
+        )
         if not contacts:
             raise DomainError(
                 _("The customer has no contact to send the invoice to."), code="no_contact"
