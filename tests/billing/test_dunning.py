@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from tests.backoffice.conftest import operator_with, people
@@ -39,7 +40,7 @@ from treffpunkt.billing.models import (
     Reminder,
 )
 from treffpunkt.billing.services import LineDraft
-from treffpunkt.billing.services.dunning import run_dunning, terminate_for_default
+from treffpunkt.billing.services.dunning import reminder_subject, run_dunning, terminate_for_default
 from treffpunkt.billing.services.run import Month, billing_key
 from treffpunkt.contracts.models import Contract, ContractState, EndReason, ProductKind
 from treffpunkt.contracts.services.lifecycle import close_term
@@ -422,3 +423,11 @@ def test_an_unknown_finding_is_404(world: Any, clock: Clock):
     office = client_for(accountant())
     for name in ("default_finding", "terminate_for_default"):
         assert office.get(reverse(f"backoffice:billing:{name}", args=[999_999])).status_code == 404
+
+
+def test_the_first_reminder_is_a_zahlungserinnerung_and_later_ones_are_numbered_mahnungen():
+    invoice = Invoice(number="RE-2027-00007")
+    with translation.override("de"):
+        assert reminder_subject(invoice, level=1) == "Zahlungserinnerung: Rechnung RE-2027-00007"
+        assert reminder_subject(invoice, level=2) == "1. Mahnung: Rechnung RE-2027-00007"
+        assert reminder_subject(invoice, level=3) == "2. Mahnung: Rechnung RE-2027-00007"

@@ -38,7 +38,7 @@ from tests.contracts.factories import Clock, contract_from, customer_with_contac
 from tests.customers.conftest import make_customer
 from treffpunkt.accounts.models import User
 from treffpunkt.accounts.permissions import Capability
-from treffpunkt.billing import services
+from treffpunkt.billing import retention, services
 from treffpunkt.billing.models import Invoice, InvoiceKind, InvoiceLine
 from treffpunkt.billing.services import LineDraft
 from treffpunkt.contracts.models import Contract, ContractState, ProductKind
@@ -97,14 +97,16 @@ def accountant() -> User:
     return operator_with(Capability.BILLING, preferred_language="en")
 
 
-def fee_line(amount: str = "249.00") -> LineDraft:
+def fee_line(
+    amount: str = "249.00", *, start: date = date(2027, 3, 1), end: date = date(2027, 3, 31)
+) -> LineDraft:
     return LineDraft(
         description="Videoberatung, Monatsentgelt",
         quantity=Decimal("1"),
         unit="MON",
         unit_price=Decimal(amount),
-        supply_start=date(2027, 3, 1),
-        supply_end=date(2027, 3, 31),
+        supply_start=start,
+        supply_end=end,
     )
 
 
@@ -603,3 +605,48 @@ def test_a_contact_sees_their_invoices_and_credit_notes_with_due_dates(clock: Cl
     assert reverse("customer_area:billing:invoice_pdf", args=[note.pk]) in page
     assert reverse("customer_area:billing:invoice_xml", args=[invoice.pk]) in page
     assert contact.email not in page
+
+
+# --- retention ---------------------------------------------------------------------------------
+
+
+def test_invoices_are_kept_ten_years_from_the_end_of_their_year():
+    assert retention.kept_until(date(2027, 3, 3)) == date(2037, 12, 31)
+    assert not retention.is_blocked(date(2027, 1, 1), today=date(2037, 12, 31))
+    assert retention.is_blocked(date(2027, 12, 31), today=date(2038, 1, 1))
+
+
+def test_an_invoice_past_its_retention_is_blocked_from_everyday_access(
+    monkeypatch: pytest.MonkeyPatch, world: Any
+):
+    clock = freeze(monkeypatch, date(2026, 12, 30))
+    customer, contact = customer_with_contact()
+    old = services.issue_invoice(
+        actor=accountant(),
+        customer=customer,
+        lines=[fee_line(start=date(2026, 12, 1), end=date(2026, 12, 31))],
+    )
+    clock.set_day(date(2027, 1, 2))
+    kept = services.issue_invoice(
+        actor=accountant(),
+        customer=customer,
+        lines=[fee_line(start=date(2027, 1, 1), end=date(2027, 1, 31))],
+    )
+    # On the last day of 2036 the invoice of 2026 is still kept; a day later it is blocked.
+    clock.set_day(date(2036, 12, 31))
+    office = client_for(accountant())
+    assert office.get(invoice_page(old)).status_code == 200
+    clock.set_day(date(2037, 1, 1))
+    own = client_for(contact)
+    listing = body(own.get(CUSTOMER_INVOICES))
+    assert kept.number in listing and old.number not in listing
+    for name in ("invoice_pdf", "invoice_xml"):
+        assert own.get(reverse(f"customer_area:billing:{name}", args=[old.pk])).status_code == 404
+        assert own.get(reverse(f"customer_area:billing:{name}", args=[kept.pk])).status_code == 200
+    office = client_for(accountant())
+    backoffice_list = body(office.get(reverse("backoffice:billing:invoices")))
+    assert kept.number in backoffice_list and old.number not in backoffice_list
+    for name in ("invoice", "invoice_pdf", "invoice_xml", "send"):
+        assert office.get(reverse(f"backoffice:billing:{name}", args=[old.pk])).status_code == 404
+    # Blocked, not deleted: the record is still there for the deletion rules to take.
+    assert Invoice.objects.filter(pk=old.pk).exists()

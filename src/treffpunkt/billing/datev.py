@@ -62,6 +62,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
+from treffpunkt.billing import retention
 from treffpunkt.billing.models import Invoice, PaymentAllocation
 from treffpunkt.core import clock
 from treffpunkt.core.money import CENT, CURRENCY, TaxableLine, vat_totals
@@ -506,15 +507,18 @@ def export_bookings(*, date_from: date, date_to: date) -> list[Booking]:
     """Every invoice and credit note issued, and every payment allocation booked by the bank,
     from ``date_from`` to ``date_to`` (both included), by date; on one day the invoices first,
     then the credit notes (each by number), then the payments."""
+    today = clock.operator_today()
     invoices = (
-        Invoice.objects.filter(issue_date__gte=date_from, issue_date__lte=date_to)
+        Invoice.objects.in_everyday_use()
+        .filter(issue_date__gte=date_from, issue_date__lte=date_to)
         .select_related("customer")
         .prefetch_related("lines")
         .order_by("issue_date", "kind", "number")
     )
     allocations = (
         PaymentAllocation.objects.filter(
-            entry__booking_date__gte=date_from, entry__booking_date__lte=date_to
+            entry__booking_date__gte=max(date_from, retention.first_day_in_use(today)),
+            entry__booking_date__lte=date_to,
         )
         .select_related("entry", "invoice", "invoice__customer")
         .order_by("entry__booking_date", "pk")

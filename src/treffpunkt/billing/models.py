@@ -13,7 +13,9 @@ from django.conf import settings
 from django.db import IntegrityError, models
 from django.utils.translation import gettext_lazy as _
 
+from treffpunkt.billing import retention
 from treffpunkt.contracts.models import Contract
+from treffpunkt.core import clock
 from treffpunkt.core.money import VatKind
 from treffpunkt.customers.models import Customer
 from treffpunkt.documents.models import Document
@@ -67,6 +69,11 @@ class InvoiceSequence(models.Model):
 
 
 class InvoiceQuerySet(models.QuerySet["Invoice"]):
+    def in_everyday_use(self) -> InvoiceQuerySet:
+        """Those still within their ten-year retention period (``billing.retention``); older
+        ones are blocked from everyday access."""
+        return self.filter(issue_date__gte=retention.first_day_in_use(clock.operator_today()))
+
     def update(self, **kwargs: Any) -> int:
         changing = set(kwargs) - SET_ONCE
         if changing:

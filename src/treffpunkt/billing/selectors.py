@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.db.models import Q, Sum
 
+from treffpunkt.billing import retention
 from treffpunkt.billing.models import (
     BankEntry,
     EntryState,
@@ -14,6 +15,7 @@ from treffpunkt.billing.models import (
     InvoiceKind,
     PaymentAllocation,
 )
+from treffpunkt.core import clock
 from treffpunkt.customers.models import Customer
 
 ZERO = Decimal("0.00")
@@ -69,7 +71,12 @@ def unallocated_of_entry(entry: BankEntry) -> Decimal:
 
 def unmatched_entries() -> list[BankEntry]:
     """Credit entries for the accountant: nothing allocated yet, newest first."""
-    return list(BankEntry.objects.filter(state=EntryState.UNMATCHED).select_related("statement"))
+    kept_from = retention.first_day_in_use(clock.operator_today())
+    return list(
+        BankEntry.objects.filter(
+            state=EntryState.UNMATCHED, booking_date__gte=kept_from
+        ).select_related("statement")
+    )
 
 
 def customer_credit(customer: Customer) -> Decimal:

@@ -163,7 +163,7 @@ class InvoiceList(ListPage[Invoice]):
     )
 
     def get_queryset(self) -> models.QuerySet[Invoice]:
-        return Invoice.objects.select_related("customer")
+        return Invoice.objects.in_everyday_use().select_related("customer")
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         kwargs.setdefault("issue_form", IssueForm() if _may_write(self.request) else None)
@@ -214,7 +214,7 @@ class InvoiceDetail(DetailPage[Invoice]):
 
     def get_object(self) -> Invoice:
         return get_object_or_404(
-            Invoice.objects.select_related("customer", "contract", "original"),
+            Invoice.objects.in_everyday_use().select_related("customer", "contract", "original"),
             pk=self.kwargs["pk"],
         )
 
@@ -354,13 +354,14 @@ def xml_response(invoice: Invoice) -> HttpResponse:
 @method_decorator(READS, name="dispatch")
 class InvoicePdf(View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        return pdf_response(get_object_or_404(Invoice.objects.select_related("document"), pk=pk))
+        invoices = Invoice.objects.in_everyday_use().select_related("document")
+        return pdf_response(get_object_or_404(invoices, pk=pk))
 
 
 @method_decorator(READS, name="dispatch")
 class InvoiceXml(View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        return xml_response(get_object_or_404(Invoice, pk=pk))
+        return xml_response(get_object_or_404(Invoice.objects.in_everyday_use(), pk=pk))
 
 
 # --- form pages -------------------------------------------------------------------------------
@@ -428,7 +429,8 @@ class _InvoiceAction(FormPage):
 
     def load(self, **kwargs: Any) -> None:
         self.invoice = get_object_or_404(
-            Invoice.objects.select_related("customer", "document"), pk=kwargs["pk"]
+            Invoice.objects.in_everyday_use().select_related("customer", "document"),
+            pk=kwargs["pk"],
         )
 
     def back(self) -> tuple[str, str]:

@@ -17,16 +17,23 @@ from django.views.generic.base import TemplateResponseMixin
 
 from treffpunkt.accounts.permissions import customer_contact_required
 from treffpunkt.backoffice.listing import ShellMixin
+from treffpunkt.billing import retention
 from treffpunkt.billing.models import Invoice
 from treffpunkt.billing.views_backoffice import pdf_response, xml_response
+from treffpunkt.core import clock
 from treffpunkt.core.registries import Area
 from treffpunkt.customers.models import Customer
 from treffpunkt.customers.selectors import own_customer
 
 
 def invoices_of(customer: Customer) -> models.QuerySet[Invoice]:
-    """The customer's invoices and credit notes, newest first. Never another customer's."""
-    return Invoice.objects.filter(customer=customer).select_related("original", "document")
+    """The customer's invoices and credit notes within their retention period. Never another
+    customer's."""
+    return (
+        Invoice.objects.in_everyday_use()
+        .filter(customer=customer)
+        .select_related("original", "document")
+    )
 
 
 def invoice_of(customer: Customer, pk: int) -> Invoice:
@@ -43,7 +50,10 @@ class CustomerInvoices(ShellMixin, TemplateResponseMixin, View):
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         customer = own_customer(request.user)
         invoices = invoices_of(customer).order_by("-issue_date", "-number")
-        return self.render_to_response(self.get_context_data(customer=customer, invoices=invoices))
+        kept_from = retention.first_day_in_use(clock.operator_today())
+        return self.render_to_response(
+            self.get_context_data(customer=customer, invoices=invoices, kept_from=kept_from)
+        )
 
 
 @method_decorator(customer_contact_required, name="dispatch")

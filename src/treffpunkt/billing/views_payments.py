@@ -309,7 +309,11 @@ class OpenRow:
 
 def open_by_invoice() -> dict[int, Decimal]:
     """Every invoice with something open, and what."""
-    ids = Invoice.objects.filter(kind=InvoiceKind.INVOICE).values_list("pk", flat=True)
+    ids = (
+        Invoice.objects.in_everyday_use()
+        .filter(kind=InvoiceKind.INVOICE)
+        .values_list("pk", flat=True)
+    )
     return {pk: amount for pk, amount in open_amounts(ids).items() if amount > ZERO}
 
 
@@ -368,13 +372,14 @@ class CustomerOpenItems(ShellMixin, TemplateResponseMixin, View):
         customer = get_object_or_404(Customer, pk=kwargs["pk"])
         today = clock.operator_today()
         invoices = list(
-            Invoice.objects.filter(customer=customer, kind=InvoiceKind.INVOICE).order_by(
-                "issue_date", "number"
-            )
+            Invoice.objects.in_everyday_use()
+            .filter(customer=customer, kind=InvoiceKind.INVOICE)
+            .order_by("issue_date", "number")
         )
         still_open = open_amounts(i.pk for i in invoices)
         notes = list(
-            Invoice.objects.filter(customer=customer, kind=InvoiceKind.CREDIT_NOTE)
+            Invoice.objects.in_everyday_use()
+            .filter(customer=customer, kind=InvoiceKind.CREDIT_NOTE)
             .select_related("original")
             .order_by("issue_date", "number")
         )
@@ -383,7 +388,7 @@ class CustomerOpenItems(ShellMixin, TemplateResponseMixin, View):
             if note.original_id is not None:
                 credited[note.original_id] = credited.get(note.original_id, ZERO) + note.gross_total
         allocations = list(
-            PaymentAllocation.objects.filter(invoice__customer=customer)
+            PaymentAllocation.objects.filter(invoice__in=invoices)
             .select_related("entry", "invoice")
             .order_by("entry__booking_date", "pk")
         )

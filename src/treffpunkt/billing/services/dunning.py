@@ -348,10 +348,7 @@ def reminder_letter(invoice: Invoice, *, level: int, amount: Decimal, on: date) 
                 "included here while we examine your objection."
             )
         )
-        subject = _("Payment reminder %(level)s: invoice %(number)s") % {
-            "level": level,
-            "number": invoice.number,
-        }
+        subject = reminder_subject(invoice, level=level)
     return letters.send_letter(
         customer=customer,
         language=language,
@@ -360,6 +357,18 @@ def reminder_letter(invoice: Invoice, *, level: int, amount: Decimal, on: date) 
         contract=invoice.contract,
         actor=None,
     )
+
+
+def reminder_subject(invoice: Invoice, *, level: int) -> str:
+    """The first reminder is a friendly "Zahlungserinnerung"; from the second on each is a
+    numbered "Mahnung" (the second reminder is the first Mahnung), as German practice names
+    them, so the customer sees at once how far the dunning has gone."""
+    if level <= 1:
+        return _("Payment reminder: invoice %(number)s") % {"number": invoice.number}
+    return _("Dunning notice no. %(notice)s: invoice %(number)s") % {
+        "notice": level - 1,
+        "number": invoice.number,
+    }
 
 
 def evaluate_defaults(*, on: date) -> Counter[str]:
