@@ -332,6 +332,8 @@ OPERATOR_BANK_NAME = env_str("OPERATOR_BANK_NAME", "Commerzbank")
 # (e-mail) is the day it was sent, of one sent by post this many days later.
 INVOICE_DUE_DAYS = env_int("INVOICE_DUE_DAYS", 14)
 INVOICE_RECEIPT_DAYS_EMAIL = env_int("INVOICE_RECEIPT_DAYS_EMAIL", 0)
+# An invoice posted as a letter counts as received this many days after posting.
+INVOICE_RECEIPT_DAYS_POST = env_int("INVOICE_RECEIPT_DAYS_POST", 3)
 # The monthly billing run: on this day of the month (Berlin time), the month's fees in advance
 # and the minutes of the month before.
 BILLING_RUN_DAY = env_int("BILLING_RUN_DAY", 1)

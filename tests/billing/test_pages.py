@@ -429,7 +429,7 @@ def test_the_downloads_give_the_exact_stored_bytes(office: Client, customer: Cus
 def test_sending_sets_the_due_date_and_the_button_goes(office: Client, customer: Customer):
     invoice = issue(customer)
     url = reverse("backoffice:billing:send", args=[invoice.pk])
-    response = office.post(url)
+    response = office.post(url, {"send-way": "email"})
     assert response.status_code == 302 and response["Location"] == invoice_page(invoice)
     invoice.refresh_from_db()
     received = TODAY + timedelta(days=settings.INVOICE_RECEIPT_DAYS_EMAIL)
@@ -442,7 +442,7 @@ def test_sending_sets_the_due_date_and_the_button_goes(office: Client, customer:
     assert url not in page
 
     before = written()
-    again = office.post(url)
+    again = office.post(url, {"send-way": "email"})
     assert again.status_code == 400
     assert "This invoice has already been sent." in body(again)
     assert written() == before
@@ -451,7 +451,9 @@ def test_sending_sets_the_due_date_and_the_button_goes(office: Client, customer:
 def test_sending_without_a_contact_is_refused_with_the_message(office: Client, clock: Clock):
     invoice = issue(make_customer(legal_name="Ohne Kontakt GmbH"))
     before = written()
-    response = office.post(reverse("backoffice:billing:send", args=[invoice.pk]))
+    response = office.post(
+        reverse("backoffice:billing:send", args=[invoice.pk]), {"send-way": "email"}
+    )
     assert response.status_code == 400
     assert "The customer has no contact to send the invoice to." in body(response)
     assert written() == before
@@ -650,3 +652,33 @@ def test_an_invoice_past_its_retention_is_blocked_from_everyday_access(
         assert office.get(reverse(f"backoffice:billing:{name}", args=[old.pk])).status_code == 404
     # Blocked, not deleted: the record is still there for the deletion rules to take.
     assert Invoice.objects.filter(pk=old.pk).exists()
+
+
+def test_a_posted_letter_counts_as_received_days_after_posting(office: Client, clock: Clock):
+    # A customer without an e-mail contact gets the invoice on paper.
+    invoice = issue(make_customer(legal_name="Papier GmbH"))
+    url = reverse("backoffice:billing:send", args=[invoice.pk])
+    page = body(office.get(url))
+    assert "<legend>How" in page and 'type="radio"' in page
+
+    before = written()
+    missing = office.post(url, {"send-way": "post"})
+    assert missing.status_code == 400 and "Say on which day the letter was posted." in body(missing)
+    ahead = office.post(url, {"send-way": "post", "send-posted_on": "2027-03-02"})
+    assert ahead.status_code == 400
+    assert "A posting cannot be recorded in advance." in body(ahead)
+    early = office.post(url, {"send-way": "post", "send-posted_on": "2027-02-28"})
+    assert "An invoice cannot be posted before the day it was issued." in body(early)
+    assert written() == before
+
+    clock.set_day(TODAY + timedelta(days=2))
+    posted_on = TODAY + timedelta(days=1)
+    response = office.post(url, {"send-way": "post", "send-posted_on": posted_on.isoformat()})
+    assert response.status_code == 302
+    invoice.refresh_from_db()
+    received = posted_on + timedelta(days=settings.INVOICE_RECEIPT_DAYS_POST)
+    assert invoice.received_on == received
+    assert invoice.due_on == received + timedelta(days=settings.INVOICE_DUE_DAYS)
+    assert OutboxMail.objects.count() == 0  # nothing mailed
+    assert AuditEntry.objects.filter(code="billing.invoice.posted").count() == 1
+    assert office.post(url, {"send-way": "email"}).status_code == 400  # sent once only

@@ -77,6 +77,7 @@ AUDIT_CODES = (
     AuditCode("billing.invoice.issued", _("%(actor)s issued the invoice %(target)s.")),
     AuditCode("billing.credit_note.issued", _("%(actor)s issued the credit note %(target)s.")),
     AuditCode("billing.invoice.sent", _("The invoice %(target)s was sent.")),
+    AuditCode("billing.invoice.posted", _("The invoice %(target)s was posted as a letter.")),
     AuditCode("billing.run.finished", _("The monthly billing run finished.")),
     AuditCode("billing.statement.imported", _("%(actor)s imported the bank statement %(target)s.")),
     AuditCode(

@@ -27,11 +27,36 @@ class MonthInput(forms.DateInput):
 
 
 class SendForm(forms.Form):
-    """Nothing to type: the button sends the invoice to every contact of the customer."""
+    """By e-mail to every contact of the customer (the default), or recorded as posted."""
+
+    EMAIL = "email"
+    POST = "post"
+
+    way = forms.ChoiceField(
+        label=_("How"),
+        choices=[
+            (EMAIL, _("By e-mail to every contact of the customer")),
+            (POST, _("Printed and posted as a letter")),
+        ],
+        initial=EMAIL,
+        widget=forms.RadioSelect,
+    )
+    posted_on = forms.DateField(
+        label=_("Posted on"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Only for a letter: the day it went into the post."),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("prefix", "send")
         super().__init__(*args, **kwargs)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("way") == self.POST and not data.get("posted_on"):
+            self.add_error("posted_on", _("Say on which day the letter was posted."))
+        return data
 
 
 class CreditNoteForm(forms.Form):

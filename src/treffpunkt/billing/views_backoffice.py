@@ -442,16 +442,24 @@ class SendInvoice(_InvoiceAction):
     form_class = SendForm
     submit_text = gettext_lazy("Send the invoice")
     intro = gettext_lazy(
-        "It goes by e-mail to every contact of the customer, the PDF attached (a public body "
-        "also gets the XRechnung XML). It counts as received after the usual days, and is due "
-        "counted from then."
+        "By e-mail it goes to every contact of the customer, the PDF attached (a public body "
+        "also gets the XRechnung XML), and counts as received the same day. A letter you "
+        "printed and posted counts as received a few days after posting. The due date counts "
+        "from the receipt."
     )
 
     def get_title(self) -> str:
         return _("Send invoice %(number)s") % {"number": self.invoice.number}
 
     def act(self, form: forms.Form) -> str:
-        sent = services.send_invoice(actor=_user(self.request), invoice=self.invoice)
+        if form.cleaned_data.get("way") == SendForm.POST:
+            sent = services.record_posted(
+                actor=_user(self.request),
+                invoice=self.invoice,
+                posted_on=form.cleaned_data["posted_on"],
+            )
+        else:
+            sent = services.send_invoice(actor=_user(self.request), invoice=self.invoice)
         messages.success(
             self.request,
             _("The invoice %(number)s was sent. It is due on %(day)s.")

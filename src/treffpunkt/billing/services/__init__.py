@@ -13,7 +13,7 @@ from treffpunkt.billing.services.payments import (
     import_statement,
 )
 from treffpunkt.billing.services.run import run_billing
-from treffpunkt.billing.services.sending import send_invoice
+from treffpunkt.billing.services.sending import record_posted, send_invoice
 
 __all__ = [
     "AlreadyBilled",
@@ -23,6 +23,7 @@ __all__ = [
     "import_statement",
     "issue_credit_note",
     "issue_invoice",
+    "record_posted",
     "render_pdf",
     "run_billing",
     "send_invoice",

@@ -1,15 +1,18 @@
 """Sending an invoice (P-BILL-1): by mail through the outbox to every contact of the customer,
-the PDF attached (and the XRechnung XML on its own for a public body's receiving system). The
-day of receipt is recorded, and the due date counts from it: § 8 of the terms, due on the 14th
-day after receipt (§ 187 (1) BGB: the day of receipt does not count)."""
+the PDF attached (and the XRechnung XML on its own for a public body's receiving system), or as
+a letter the operator printed and posted. The day of receipt is recorded (the sending day for
+e-mail, ``INVOICE_RECEIPT_DAYS_POST`` days after posting for a letter), and the due date counts
+from it: § 8 of the terms, due on the 14th day after receipt (§ 187 (1) BGB: the day of receipt
+does not count)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from treffpunkt.accounts.models import User
@@ -92,6 +95,53 @@ def send_invoice(*, actor: User | None, invoice: Invoice) -> Invoice:
                 "received_on": received_on.isoformat(),
                 "due_on": locked.due_on.isoformat(),
                 "recipients": len(contacts),
+            },
+        )
+    return locked
+
+
+def record_posted(*, actor: User | None, invoice: Invoice, posted_on: date) -> Invoice:
+    """Record that ``invoice`` was printed and posted as a letter on ``posted_on`` (for a
+    customer who asked for paper, or has no contact yet). It counts as received
+    ``INVOICE_RECEIPT_DAYS_POST`` days later and is due counted from then. Once; no mail."""
+    operator = require_billing(actor)
+    if invoice.document_id is None:
+        raise DomainError(_("The invoice's PDF is not ready yet."), code="no_pdf")
+    if posted_on > clock.operator_today():
+        raise DomainError(_("A posting cannot be recorded in advance."), code="posted_on")
+    if posted_on < invoice.issue_date:
+        raise DomainError(
+            _("An invoice cannot be posted before the day it was issued."), code="posted_on"
+        )
+    days = settings.INVOICE_RECEIPT_DAYS_POST
+    with transaction.atomic():
+        locked = (
+            Invoice.objects.select_for_update(of=("self",))
+            .select_related("document")
+            .get(pk=invoice.pk)
+        )
+        if locked.sent_at is not None:
+            raise DomainError(_("This invoice has already been sent."), code="already_sent")
+        # The posting's day is what counts; its hour is not known, noon keeps it on that day.
+        sent_at = (
+            clock.now()
+            if posted_on == clock.operator_today()
+            else datetime.combine(posted_on, time(12), tzinfo=timezone.get_default_timezone())
+        )
+        locked.sent_at = sent_at
+        locked.received_on = posted_on + timedelta(days=days)
+        locked.due_on = locked.received_on + timedelta(days=settings.INVOICE_DUE_DAYS)
+        locked.save(update_fields=["sent_at", "received_on", "due_on"])
+        assert locked.document is not None  # noqa: S101  # checked above
+        mark_sent(document=locked.document, at=sent_at, receipt_after_days=days, actor=operator)
+        audit.record(
+            "billing.invoice.posted",
+            actor=operator,
+            target=locked,
+            data={
+                "posted_on": posted_on.isoformat(),
+                "received_on": locked.received_on.isoformat(),
+                "due_on": locked.due_on.isoformat(),
             },
         )
     return locked
