@@ -48,12 +48,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar, Generic, TypeVar
 
+from django import forms
 from django.core.handlers.asgi import ASGIRequest
 from django.core.paginator import Page, Paginator
 from django.db import models
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.http.response import HttpResponseBase
+from django.shortcuts import redirect
 from django.utils import formats, timezone
 from django.utils.functional import Promise
 from django.utils.translation import get_language, gettext_lazy
@@ -63,6 +65,7 @@ from django.views.generic.base import ContextMixin, TemplateResponseMixin
 
 from treffpunkt.backoffice.csv_export import CsvExport
 from treffpunkt.backoffice.navigation import sections_for
+from treffpunkt.core.errors import DomainError
 from treffpunkt.core.registries import Area
 
 M = TypeVar("M", bound=models.Model)
@@ -482,3 +485,74 @@ class DetailPage(ShellMixin, TemplateResponseMixin, View, Generic[M]):
     def place_in_navigation(self) -> str:
         # The detail page's place in the navigation is its list's entry.
         return self.part_of or self.list_url_name
+
+
+# --- form pages -------------------------------------------------------------------------------
+
+
+def show_refusal(form: forms.Form, exc: DomainError) -> None:
+    """A service's refusal at the field its code names, or above the form."""
+    field = exc.code if exc.code in form.fields else None
+    form.add_error(field, str(exc.message))
+
+
+class FormPage(ShellMixin, TemplateResponseMixin, View):
+    """A page with one form that a service carries out: shown by GET, sent by POST (also from
+    the same form on a detail or list page). Subclasses load their record in ``load``, act in
+    ``act`` (returning where to go next) and say where "back" leads in ``back``; a refusal
+    (``DomainError``) shows the form again with the message, status 400."""
+
+    template_name = "backoffice/form_page.html"
+    form_class: ClassVar[type[forms.Form]]
+    prefix: ClassVar[str | None] = None
+    submit_text: ClassVar[Any] = ""
+    intro: ClassVar[Any] = ""
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        self.load(**kwargs)
+        return super().dispatch(request, *args, **kwargs)
+
+    def load(self, **kwargs: Any) -> None:
+        """Fetch the record the form acts on (``Http404`` when there is none)."""
+
+    def make_form(self, data: Any = None) -> forms.Form:
+        kwargs: dict[str, Any] = {}
+        if self.prefix is not None:
+            kwargs["prefix"] = self.prefix
+        return self.form_class(data, **kwargs)
+
+    def act(self, form: forms.Form) -> str:
+        """Call the service with the cleaned data, say so, and return where to go next."""
+        raise NotImplementedError
+
+    def back(self) -> tuple[str, str]:
+        """The page "back" leads to, and its link text."""
+        raise NotImplementedError
+
+    def get_intro(self) -> Any:
+        return self.intro
+
+    def page(self, form: forms.Form, *, status: int = 200) -> HttpResponse:
+        back_url, back_label = self.back()
+        context = self.get_context_data(
+            form=form,
+            submit_text=self.submit_text,
+            back_url=back_url,
+            back_label=back_label,
+            intro=self.get_intro(),
+        )
+        return self.render_to_response(context, status=status)
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        return self.page(self.make_form())
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        form = self.make_form(request.POST)
+        if form.is_valid():
+            try:
+                target = self.act(form)
+            except DomainError as exc:
+                show_refusal(form, exc)
+            else:
+                return redirect(target)
+        return self.page(form, status=400)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, ClassVar, cast
+from typing import Any, cast
 
 import django_filters
 from django import forms
@@ -27,11 +27,17 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.generic import View
-from django.views.generic.base import TemplateResponseMixin
 
 from treffpunkt.accounts.models import User
 from treffpunkt.accounts.permissions import Capability, capability_required, has_capability
-from treffpunkt.backoffice.listing import Column, DetailPage, Fact, ListPage, ShellMixin
+from treffpunkt.backoffice import listing
+from treffpunkt.backoffice.listing import (
+    Column,
+    DetailPage,
+    Fact,
+    ListPage,
+    show_refusal,
+)
 from treffpunkt.billing import services
 from treffpunkt.billing.forms import ContractMonthForm, CreditNoteForm, IssueForm, SendForm
 from treffpunkt.billing.models import Invoice, InvoiceKind
@@ -94,12 +100,6 @@ PARTY_FIELDS = (
 
 def party_facts(stored: dict[str, str]) -> dict[str, str]:
     return {str(label): stored[key] for key, label in PARTY_FIELDS if stored.get(key)}
-
-
-def show_refusal(form: forms.Form, exc: DomainError) -> None:
-    """The service's message at the field it names, or above the form."""
-    field = exc.code if exc.code in form.fields else None
-    form.add_error(field, str(exc.message))
 
 
 @dataclass(frozen=True)
@@ -367,61 +367,13 @@ class InvoiceXml(View):
 # --- form pages -------------------------------------------------------------------------------
 
 
-class FormPage(ShellMixin, TemplateResponseMixin, View):
-    """A page with one form that a service carries out: shown by GET, sent by POST (also from
-    the form on the invoice's or the list's page). Subclasses load their record in ``load``
-    and act in ``act``."""
+class FormPage(listing.FormPage):
+    """The back office's form page (``backoffice.listing.FormPage``) within the invoices."""
 
-    template_name = "billing/backoffice/form_page.html"
     part_of = INVOICES
-    form_class: ClassVar[type[forms.Form]]
-    submit_text: ClassVar[Any] = ""
-    intro: ClassVar[Any] = ""
-
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        self.load(**kwargs)
-        return super().dispatch(request, *args, **kwargs)
-
-    def load(self, **kwargs: Any) -> None:
-        """Fetch the record the form acts on (``Http404`` when there is none)."""
-
-    def make_form(self, data: Any = None) -> forms.Form:
-        return self.form_class(data)
-
-    def act(self, form: forms.Form) -> str:
-        """Call the service with the cleaned data, say so, and return where to go next."""
-        raise NotImplementedError
 
     def back(self) -> tuple[str, str]:
         return reverse(INVOICES), _("Back to the invoices")
-
-    def get_intro(self) -> Any:
-        return self.intro
-
-    def page(self, form: forms.Form, *, status: int = 200) -> HttpResponse:
-        back_url, back_label = self.back()
-        context = self.get_context_data(
-            form=form,
-            submit_text=self.submit_text,
-            back_url=back_url,
-            back_label=back_label,
-            intro=self.get_intro(),
-        )
-        return self.render_to_response(context, status=status)
-
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        return self.page(self.make_form())
-
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        form = self.make_form(request.POST)
-        if form.is_valid():
-            try:
-                target = self.act(form)
-            except DomainError as exc:
-                show_refusal(form, exc)
-            else:
-                return redirect(target)
-        return self.page(form, status=400)
 
 
 class _InvoiceAction(FormPage):

@@ -44,7 +44,7 @@ from treffpunkt.accounts.permissions import (
     customer_contact_required,
     has_capability,
 )
-from treffpunkt.backoffice.listing import ShellMixin
+from treffpunkt.backoffice.listing import ShellMixin, show_refusal
 from treffpunkt.billing.models import Invoice, InvoiceKind, Objection, ObjectionState
 from treffpunkt.billing.services import objections as service
 from treffpunkt.billing.views_backoffice import _download, money_text
@@ -71,11 +71,6 @@ def _user(request: HttpRequest) -> User:
 
 def long_date(day: date | None) -> str:
     return str(formats.date_format(day, "DATE_FORMAT")) if day else "–"
-
-
-def show_refusal(form: forms.Form, exc: DomainError) -> None:
-    field = exc.code if exc.code in form.fields else None
-    form.add_error(field, str(exc.message))
 
 
 # --- forms (each with its own prefix) -----------------------------------------------------------
@@ -527,7 +522,7 @@ class ObjectionList(_BackofficePage):
 
 @method_decorator(WRITES, name="dispatch")
 class RecordObjection(_BackofficePage):
-    template_name = "billing/backoffice/form_page.html"
+    template_name = "backoffice/form_page.html"
     title = gettext_lazy("Record an objection received by letter, fax or e-mail")
 
     def _page(self, form: forms.Form, status: int = 200) -> HttpResponse:

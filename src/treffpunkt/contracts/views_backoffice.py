@@ -11,15 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, ClassVar, cast
+from typing import Any, cast
 
 import django_filters
 from django import forms
 from django.contrib import messages
 from django.db import models
 from django.http import HttpRequest, HttpResponse
-from django.http.response import HttpResponseBase
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import get_language, gettext_lazy
@@ -29,7 +28,14 @@ from django.views.generic.base import TemplateResponseMixin
 
 from treffpunkt.accounts.models import User
 from treffpunkt.accounts.permissions import Capability, capability_required, has_capability
-from treffpunkt.backoffice.listing import Column, DetailPage, Fact, ListPage, ShellMixin
+from treffpunkt.backoffice.listing import (
+    Column,
+    DetailPage,
+    Fact,
+    FormPage,
+    ListPage,
+    ShellMixin,
+)
 from treffpunkt.contracts import selectors, services
 from treffpunkt.contracts.forms_backoffice import (
     AcceptForm,
@@ -58,7 +64,6 @@ from treffpunkt.contracts.models import (
     Transfer,
 )
 from treffpunkt.contracts.services._common import today as current_day
-from treffpunkt.core.errors import DomainError
 from treffpunkt.core.money import format_money
 from treffpunkt.customers.models import Customer
 from treffpunkt.documents.selectors import document_bytes, download_name
@@ -114,12 +119,6 @@ def minute_price_text(amount: Decimal | None) -> str:
     return f"€{number}"
 
 
-def show_refusal(form: forms.Form, exc: DomainError) -> None:
-    """The service's message at the field it names, or above the form."""
-    field = exc.code if exc.code in form.fields else None
-    form.add_error(field, str(exc.message))
-
-
 @dataclass(frozen=True)
 class LinkFact(Fact):
     """A fact whose value links to another page."""
@@ -128,65 +127,6 @@ class LinkFact(Fact):
 
 
 # --- form pages -------------------------------------------------------------------------------
-
-
-class FormPage(ShellMixin, TemplateResponseMixin, View):
-    """A page with one form that a service carries out: shown by GET, sent by POST (also from
-    the form on a detail page). Subclasses load their record in ``load`` and act in ``act``."""
-
-    template_name = "contracts/backoffice/form_page.html"
-    form_class: ClassVar[type[forms.Form]]
-    prefix: ClassVar[str | None] = None
-    submit_text: ClassVar[Any] = ""
-    intro: ClassVar[Any] = ""
-
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        self.load(**kwargs)
-        return super().dispatch(request, *args, **kwargs)
-
-    def load(self, **kwargs: Any) -> None:
-        """Fetch the record the form acts on (``Http404`` when there is none)."""
-
-    def make_form(self, data: Any = None) -> forms.Form:
-        kwargs: dict[str, Any] = {}
-        if self.prefix is not None:
-            kwargs["prefix"] = self.prefix
-        return self.form_class(data, **kwargs)
-
-    def act(self, form: forms.Form) -> str:
-        """Call the service with the cleaned data, say so, and return where to go next."""
-        raise NotImplementedError
-
-    def back(self) -> tuple[str, str]:
-        raise NotImplementedError
-
-    def get_intro(self) -> Any:
-        return self.intro
-
-    def page(self, form: forms.Form, *, status: int = 200) -> HttpResponse:
-        back_url, back_label = self.back()
-        context = self.get_context_data(
-            form=form,
-            submit_text=self.submit_text,
-            back_url=back_url,
-            back_label=back_label,
-            intro=self.get_intro(),
-        )
-        return self.render_to_response(context, status=status)
-
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        return self.page(self.make_form())
-
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        form = self.make_form(request.POST)
-        if form.is_valid():
-            try:
-                target = self.act(form)
-            except DomainError as exc:
-                show_refusal(form, exc)
-            else:
-                return redirect(target)
-        return self.page(form, status=400)
 
 
 # --- deadlines --------------------------------------------------------------------------------

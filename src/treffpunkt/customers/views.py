@@ -34,6 +34,7 @@ from treffpunkt.backoffice.listing import (
     ListPage,
     Related,
     ShellMixin,
+    show_refusal,
 )
 from treffpunkt.core.errors import DomainError
 from treffpunkt.core.registries import Area
@@ -197,18 +198,13 @@ class CustomerDetail(DetailPage[Customer]):
 
 
 class _FormPage(ShellMixin, TemplateResponseMixin, View):
-    template_name = "customers/form_page.html"
+    template_name = "backoffice/form_page.html"
     part_of = LIST
     submit_text: Any = ""
 
     def page(self, form: Any, **extra: Any) -> HttpResponse:
         context = self.get_context_data(form=form, submit_text=self.submit_text, **extra)
         return self.render_to_response(context)
-
-
-def _show_refusal(form: Any, exc: DomainError) -> None:
-    field = exc.code if exc.code in form.fields else None
-    form.add_error(field, str(exc.message))
 
 
 @method_decorator(capability_required(Capability.CUSTOMERS, write=True), name="dispatch")
@@ -259,7 +255,7 @@ class CustomerCreate(_FormPage):
                     ],
                 )
             except DomainError as exc:
-                _show_refusal(form, exc)
+                show_refusal(form, exc)
             else:
                 messages.success(
                     request,
