@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "treffpunkt.customers",
     "treffpunkt.contracts",
     "treffpunkt.billing",
+    "treffpunkt.availability",
+    "treffpunkt.support",
 ]
 
 MIDDLEWARE = [
@@ -340,6 +342,15 @@ BILLING_RUN_DAY = env_int("BILLING_RUN_DAY", 1)
 # Processes that share a run out on PostgreSQL (rendering PDFs takes one core per process);
 # SQLite always runs it in one.
 BILLING_RUN_PROCESSES = env_int("BILLING_RUN_PROCESSES", os.cpu_count() or 1)
+
+# --- fault tickets and availability (P-SLA-1, P-SLA-2) --------------------------------------------
+# Reaction and fix times in service hours (Monday to Friday 9:00-18:00 Berlin, without nationwide
+# holidays). A significant fault fixed within the fix time counts as available (§ 4 (II)).
+SUPPORT_REACTION_HOURS = env_int("SUPPORT_REACTION_HOURS", 2)
+SUPPORT_FIX_HOURS = env_int("SUPPORT_FIX_HOURS", 8)
+# Where new fault reports by e-mail arrive: a Maildir whose new mails are turned into tickets
+# every minute (none: reports by e-mail are not read).
+SUPPORT_MAILDIR = env_str("SUPPORT_MAILDIR", "")
 
 # --- video calls ------------------------------------------------------------------------------
 # The call page opens this long before the start and stays open this long after the end.

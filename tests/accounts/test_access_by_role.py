@@ -335,6 +335,7 @@ def test_the_table_covers_every_url_name_of_the_project():
     from tests.contracts.test_customer_area import CUSTOMER_CONTRACT_URL_NAMES
     from tests.customers.test_access import CUSTOMER_URL_NAMES
     from tests.messaging.test_message_access import MESSAGE_URL_NAMES
+    from tests.support.test_tickets import SUPPORT_BACKOFFICE_URL_NAMES, SUPPORT_CUSTOMER_URL_NAMES
 
     assert (
         project
@@ -350,6 +351,8 @@ def test_the_table_covers_every_url_name_of_the_project():
         - CUSTOMER_CONTRACT_URL_NAMES
         - BILLING_BACKOFFICE_URL_NAMES
         - CUSTOMER_BILLING_URL_NAMES
+        - SUPPORT_BACKOFFICE_URL_NAMES
+        - SUPPORT_CUSTOMER_URL_NAMES
         == set()
     )
 

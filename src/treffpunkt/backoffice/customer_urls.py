@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("treffpunkt.customers.customer_urls")),
     path("", include("treffpunkt.contracts.customer_urls")),
     path("rechnungen/", include("treffpunkt.billing.customer_urls")),
+    path("stoerungen/", include("treffpunkt.support.customer_urls")),
 ]

@@ -15,4 +15,5 @@ urlpatterns = [
     path("kunden/", include("treffpunkt.customers.backoffice_urls")),
     path("", include("treffpunkt.contracts.backoffice_urls")),
     path("rechnungen/", include("treffpunkt.billing.backoffice_urls")),
+    path("stoerungen/", include("treffpunkt.support.backoffice_urls")),
 ]

@@ -1,0 +1,68 @@
+"""What fault tickets bring to the whole (see ``treffpunkt.core.registries``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from treffpunkt.accounts.permissions import Capability, may_read
+from treffpunkt.core.registries import Area, AuditCode, NavEntry, registry
+
+
+def _reads_support(user: Any) -> bool:
+    return may_read(user, Capability.SUPPORT)
+
+
+def _contact_of_a_customer(user: Any) -> bool:
+    from treffpunkt.customers.selectors import customer_of_contact
+
+    return customer_of_contact(user) is not None
+
+
+NAVIGATION = (
+    NavEntry(
+        "support.tickets",
+        Area.BACKOFFICE,
+        _("Fault tickets"),
+        "backoffice:support:tickets",
+        _reads_support,
+        140,
+    ),
+    NavEntry(
+        "support.customer_tickets",
+        Area.CUSTOMER,
+        _("Fault reports"),
+        "customer_area:support:tickets",
+        _contact_of_a_customer,
+        40,
+    ),
+)
+
+AUDIT_CODES = (
+    AuditCode("support.ticket.reported", _("The fault %(target)s was reported.")),
+    AuditCode("support.ticket.taken", _("%(actor)s took over the fault ticket %(target)s.")),
+    AuditCode("support.ticket.answered", _("%(actor)s answered on the fault ticket %(target)s.")),
+    AuditCode("support.ticket.noted", _("%(actor)s added a note to the fault ticket %(target)s.")),
+    AuditCode(
+        "support.ticket.estimated",
+        _("%(actor)s gave a non-binding estimate on the fault ticket %(target)s."),
+    ),
+    AuditCode("support.ticket.resolved", _("%(actor)s resolved the fault ticket %(target)s.")),
+    AuditCode(
+        "support.ticket.incident", _("%(actor)s linked the fault ticket %(target)s to an incident.")
+    ),
+    AuditCode(
+        "support.ticket.customer_message",
+        _("%(actor)s wrote on the fault ticket %(target)s."),
+    ),
+    AuditCode(
+        "support.ticket.estimate_requested",
+        _("%(actor)s asked for an estimate on the fault ticket %(target)s."),
+    ),
+)
+
+
+def register() -> None:
+    registry.add_nav(*NAVIGATION)
+    registry.add_audit_codes(*AUDIT_CODES)
