@@ -351,6 +351,12 @@ SUPPORT_FIX_HOURS = env_int("SUPPORT_FIX_HOURS", 8)
 # Where new fault reports by e-mail arrive: a Maildir whose new mails are turned into tickets
 # every minute (none: reports by e-mail are not read).
 SUPPORT_MAILDIR = env_str("SUPPORT_MAILDIR", "")
+# The probe asks the pages over HTTP here (default: SITE_URL). Tokens of the machine endpoints:
+# an outside monitor posts results with PROBE_TOKEN, Prometheus reads /metrics with
+# METRICS_TOKEN; empty refuses every request.
+PROBE_BASE_URL = env_str("PROBE_BASE_URL", SITE_URL)
+PROBE_TOKEN = env_str("PROBE_TOKEN", "")
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 
 # --- video calls ------------------------------------------------------------------------------
 # The call page opens this long before the start and stays open this long after the end.

@@ -5,6 +5,7 @@ from django.urls import include, path
 from treffpunkt import views
 from treffpunkt.accounts import views as account_views
 from treffpunkt.accounts.permissions import Capability, has_capability
+from treffpunkt.availability import views as availability_views
 from treffpunkt.backoffice.audit_log import AuditLogPage
 
 admin.site.site_header = "Treffpunkt"
@@ -23,6 +24,8 @@ admin.site.has_permission = _platform_administration_only  # type: ignore[method
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # For the operator's Prometheus, behind METRICS_TOKEN.
+    path("metrics", availability_views.Metrics.as_view(), name="metrics"),
     path("sprache/", account_views.set_language, name="set_language"),
     path("betrieb/admin/", admin.site.urls),
     path("betrieb/", include("treffpunkt.backoffice.urls")),

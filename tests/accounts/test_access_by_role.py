@@ -325,8 +325,14 @@ def test_the_table_covers_every_url_name_of_the_project():
         "accounts:password_reset_confirm",
         "accounts:accept_invitation",
         "accounts:terms_version",
+        # A token, not a role: tests/availability/test_reports.py.
+        "metrics",
     }
     from tests.accounts.test_second_factor import SECOND_FACTOR_URL_NAMES
+    from tests.availability.test_reports import (
+        AVAILABILITY_BACKOFFICE_URL_NAMES,
+        AVAILABILITY_CUSTOMER_URL_NAMES,
+    )
     from tests.backoffice.test_access import BACKOFFICE_URL_NAMES
     from tests.billing.test_pages import BILLING_BACKOFFICE_URL_NAMES, CUSTOMER_BILLING_URL_NAMES
     from tests.booking.test_booking_access import BOOKING_URL_NAMES
@@ -353,6 +359,8 @@ def test_the_table_covers_every_url_name_of_the_project():
         - CUSTOMER_BILLING_URL_NAMES
         - SUPPORT_BACKOFFICE_URL_NAMES
         - SUPPORT_CUSTOMER_URL_NAMES
+        - AVAILABILITY_BACKOFFICE_URL_NAMES
+        - AVAILABILITY_CUSTOMER_URL_NAMES
         == set()
     )
 

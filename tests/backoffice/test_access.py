@@ -155,6 +155,10 @@ def test_the_table_covers_every_url_of_the_back_office_app():
                 found.add(prefix + pattern.name)
         return found
 
+    from tests.availability.test_reports import (
+        AVAILABILITY_BACKOFFICE_URL_NAMES,
+        AVAILABILITY_CUSTOMER_URL_NAMES,
+    )
     from tests.billing.test_pages import BILLING_BACKOFFICE_URL_NAMES, CUSTOMER_BILLING_URL_NAMES
     from tests.contracts.test_backoffice_pages import CONTRACT_BACKOFFICE_URL_NAMES
     from tests.contracts.test_customer_area import CUSTOMER_CONTRACT_URL_NAMES
@@ -172,6 +176,8 @@ def test_the_table_covers_every_url_of_the_back_office_app():
         - CUSTOMER_URL_NAMES
         - SUPPORT_BACKOFFICE_URL_NAMES
         - SUPPORT_CUSTOMER_URL_NAMES
+        - AVAILABILITY_BACKOFFICE_URL_NAMES
+        - AVAILABILITY_CUSTOMER_URL_NAMES
         - CONTRACT_BACKOFFICE_URL_NAMES
         - CUSTOMER_CONTRACT_URL_NAMES
         - BILLING_BACKOFFICE_URL_NAMES

@@ -9,3 +9,8 @@ class AvailabilityConfig(AppConfig):
     name = "treffpunkt.availability"
     label = "availability"
     verbose_name = _("Availability")
+
+    def ready(self) -> None:
+        from treffpunkt.availability import contributions
+
+        contributions.register()

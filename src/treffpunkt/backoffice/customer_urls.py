@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("treffpunkt.contracts.customer_urls")),
     path("rechnungen/", include("treffpunkt.billing.customer_urls")),
     path("stoerungen/", include("treffpunkt.support.customer_urls")),
+    path("verfuegbarkeit/", include("treffpunkt.availability.customer_urls")),
 ]

@@ -16,4 +16,5 @@ urlpatterns = [
     path("", include("treffpunkt.contracts.backoffice_urls")),
     path("rechnungen/", include("treffpunkt.billing.backoffice_urls")),
     path("stoerungen/", include("treffpunkt.support.backoffice_urls")),
+    path("verfuegbarkeit/", include("treffpunkt.availability.backoffice_urls")),
 ]
