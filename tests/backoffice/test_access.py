@@ -29,6 +29,7 @@ BACKOFFICE_URL_NAMES = frozenset(
         "backoffice:outbox",
         "backoffice:outbox_mail",
         "customer_area:home",
+        "backoffice:data_rules",
     }
 )
 
@@ -110,6 +111,12 @@ ROWS = (
         "outbox-mail",
         "backoffice:outbox_mail",
         lambda o: reverse("backoffice:outbox_mail", args=[o.mail.pk]),
+        READS_PLATFORM,
+    ),
+    Row(
+        "data-rules",
+        "backoffice:data_rules",
+        lambda o: reverse("backoffice:data_rules"),
         READS_PLATFORM,
     ),
     Row("customer-area", "customer_area:home", lambda o: reverse("customer_area:home"), CUSTOMER),

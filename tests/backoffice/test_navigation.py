@@ -16,7 +16,12 @@ from treffpunkt.core.registries import Area, NavEntry, registry
 
 pytestmark = pytest.mark.django_db
 
-PLATFORM_READING = ["backoffice.home", "backoffice.audit_log", "backoffice.outbox"]
+PLATFORM_READING = [
+    "backoffice.home",
+    "backoffice.audit_log",
+    "backoffice.outbox",
+    "backoffice.data_rules",
+]
 # The back office's own entries each capability sees (other apps add theirs to the same area).
 OWN_ENTRIES = {
     Capability.CUSTOMERS: ["backoffice.home"],

@@ -59,6 +59,7 @@ def test_the_registered_schedule_runs_from_the_command():
     schedule = registry.schedule()
     # Every app brings its own jobs; none of them is listed centrally.
     assert {job.name.split(".")[0] for job in schedule} == {
+        "availability",
         "billing",
         "booking",
         "calls",

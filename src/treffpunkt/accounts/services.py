@@ -438,3 +438,14 @@ def reveal_member_email(*, admin: User, member: User, reason: str) -> str:
             data={"reason": reason.strip()[:500]},
         )
     return member.email
+
+
+def erase_login(*, user: User) -> None:
+    """Close a login for good and take the person out of it (P-DATA-1): no e-mail address, no
+    name, no password; the row stays only where records that must be kept point to it. Call
+    inside the caller's transaction (the caller writes the audit entry with its counts)."""
+    user.is_active = False
+    user.email = f"geloescht-{user.pk}@invalid.example"
+    user.display_name = "—"
+    user.set_unusable_password()
+    user.save(update_fields=["is_active", "email", "display_name", "password"])

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
 from treffpunkt.accounts.permissions import Capability, may_read
-from treffpunkt.core.registries import Area, AuditCode, NavEntry, registry
-from treffpunkt.core.scheduler import Every, PeriodicJob
+from treffpunkt.core.registries import Area, AuditCode, DataRule, NavEntry, registry
+from treffpunkt.core.scheduler import Daily, Every, PeriodicJob
 
 
 def _reads_availability(user: Any) -> bool:
@@ -63,6 +63,7 @@ AUDIT_CODES = (
     AuditCode(
         "availability.incident.classified", _("%(actor)s classified the incident %(target)s.")
     ),
+    AuditCode("availability.results.cleaned", _("Old probe results were deleted.")),
     AuditCode(
         "availability.maintenance.planned",
         _("%(actor)s planned and announced the maintenance window %(target)s."),
@@ -71,7 +72,17 @@ AUDIT_CODES = (
 
 
 def register() -> None:
-    from treffpunkt.availability.tasks import run_probe_task
+    from treffpunkt.availability.tasks import clean_probe_results_task, run_probe_task
+
+    registry.add_data_rules(
+        DataRule(
+            "availability.probe_results",
+            _("Probe results (no personal data; the evidence behind incidents)"),
+            _("Deleted after 400 days; incidents and maintenance windows stay."),
+            job="availability.clean_probe_results",
+            audit_code="availability.results.cleaned",
+        )
+    )
 
     registry.add_nav(*NAVIGATION)
     registry.add_audit_codes(*AUDIT_CODES)
@@ -81,5 +92,11 @@ def register() -> None:
             task=run_probe_task,
             when=Every(timedelta(minutes=1)),
             description="Check every main function and open or close incidents.",
+        ),
+        PeriodicJob(
+            name="availability.clean_probe_results",
+            task=clean_probe_results_task,
+            when=Daily(time(3, 30), "Europe/Berlin"),
+            description="Delete probe results older than 400 days.",
         ),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from treffpunkt.customers.models import Customer
@@ -91,11 +92,19 @@ class Incident(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.title
+        return self.display_title
 
     @property
     def is_open(self) -> bool:
         return self.ended_at is None
+
+    @property
+    def display_title(self) -> str:
+        """The probe's incidents are named in the reader's language when shown, not in the
+        language that happened to be active when the probe opened them."""
+        if self.opened_automatically and self.function:
+            return gettext("%(function)s: check failed") % {"function": Check(self.function).label}
+        return self.title
 
 
 class MaintenanceWindow(models.Model):

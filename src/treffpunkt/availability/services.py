@@ -277,3 +277,17 @@ def _announce(window: MaintenanceWindow, scope: list[Customer]) -> int:
         )
         count += 1
     return count
+
+
+# --- data rules -------------------------------------------------------------------------------
+
+# The report shows twelve months; the incidents, not the single results, carry the figure.
+RESULTS_KEPT = timedelta(days=400)
+
+
+def clean_probe_results(*, now: datetime | None = None) -> int:
+    cutoff = (now or clock.now()) - RESULTS_KEPT
+    with transaction.atomic():
+        deleted, _per_model = ProbeResult.objects.filter(at__lt=cutoff).delete()
+        audit.record("availability.results.cleaned", actor=None, data={"deleted": deleted})
+    return deleted

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from treffpunkt.availability.services import run_probe
+from treffpunkt.availability.services import clean_probe_results, run_probe
 
 
 @task()
 def run_probe_task() -> dict[str, int]:
     return run_probe()
+
+
+@task()
+def clean_probe_results_task() -> int:
+    return clean_probe_results()

@@ -121,7 +121,7 @@ def report_pdf(customer: Customer, month: date, language: str) -> bytes:
                 formats.date_format(timezone.localtime(i.ended_at), "SHORT_DATETIME_FORMAT")
                 if i.ended_at
                 else _("ongoing"),
-                i.title,
+                i.display_title,
                 _("significant") if i.significant else _("insignificant"),
             ]
             for i in report.incidents
@@ -279,7 +279,7 @@ class IncidentList(ListPage[Incident]):
     default_sort = "-started"
     csv_filename = "stoerungen-plattform"
     columns = (
-        Column(gettext_lazy("Incident"), lambda i: i.title, href=incident_url),
+        Column(gettext_lazy("Incident"), lambda i: i.display_title, href=incident_url),
         Column(gettext_lazy("Started"), lambda i: i.started_at, "started", ("started_at",)),
         Column(gettext_lazy("Ended"), lambda i: i.ended_at or _("ongoing")),
         Column(
@@ -332,7 +332,7 @@ class IncidentDetail(ShellMixin, TemplateResponseMixin, View):
         may_write = has_capability(request.user, Capability.AVAILABILITY)
         context = self.get_context_data(
             incident=incident,
-            title=incident.title,
+            title=incident.display_title,
             tickets=incident.tickets.select_related("customer").order_by("reported_at")
             if has_capability(request.user, Capability.SUPPORT) or may_write
             else [],
@@ -362,7 +362,7 @@ class ClassifyIncident(FormPage):
         self.incident = get_object_or_404(Incident, pk=kwargs["pk"])
 
     def get_title(self) -> str:
-        return _("Classify: %(title)s") % {"title": self.incident.title}
+        return _("Classify: %(title)s") % {"title": self.incident.display_title}
 
     def back(self) -> tuple[str, str]:
         return incident_url(self.incident), _("Back to the incident")
@@ -383,7 +383,7 @@ class CloseIncident(ClassifyIncident):
     submit_text = gettext_lazy("Close the incident")
 
     def get_title(self) -> str:
-        return _("Close: %(title)s") % {"title": self.incident.title}
+        return _("Close: %(title)s") % {"title": self.incident.display_title}
 
     def act(self, form: forms.Form) -> str:
         services.close_incident(

@@ -72,6 +72,15 @@ NAVIGATION = (
         section=PLATFORM_SECTION,
     ),
     NavEntry(
+        "backoffice.data_rules",
+        Area.BACKOFFICE,
+        _("Data rules"),
+        "backoffice:data_rules",
+        _reads_platform,
+        920,
+        section=PLATFORM_SECTION,
+    ),
+    NavEntry(
         "backoffice.admin",
         Area.BACKOFFICE,
         _("Administration"),

@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from treffpunkt.backoffice import audit_log, outbox, views
+from treffpunkt.backoffice import audit_log, data_rules, outbox, views
 
 app_name = "backoffice"
 
@@ -12,6 +12,7 @@ urlpatterns = [
     path("protokoll/<int:pk>/", audit_log.AuditEntryPage.as_view(), name="audit_entry"),
     path("postausgang/", outbox.OutboxPage.as_view(), name="outbox"),
     path("postausgang/<int:pk>/", outbox.OutboxMailPage.as_view(), name="outbox_mail"),
+    path("datenregeln/", data_rules.DataRulesPage.as_view(), name="data_rules"),
     path("kunden/", include("treffpunkt.customers.backoffice_urls")),
     path("", include("treffpunkt.contracts.backoffice_urls")),
     path("rechnungen/", include("treffpunkt.billing.backoffice_urls")),

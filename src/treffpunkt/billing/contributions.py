@@ -9,7 +9,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from treffpunkt.accounts.permissions import Capability, may_read
-from treffpunkt.core.registries import Area, AuditCode, DemoLoader, NavEntry, registry
+from treffpunkt.core.registries import Area, AuditCode, DataRule, DemoLoader, NavEntry, registry
 from treffpunkt.core.scheduler import Daily, Monthly, PeriodicJob
 
 
@@ -79,6 +79,10 @@ AUDIT_CODES = (
     AuditCode("billing.invoice.sent", _("The invoice %(target)s was sent.")),
     AuditCode("billing.invoice.posted", _("The invoice %(target)s was posted as a letter.")),
     AuditCode("billing.run.finished", _("The monthly billing run finished.")),
+    AuditCode(
+        "billing.call_traffic.anonymized",
+        _("Call records no longer needed for billing were folded into the statistics."),
+    ),
     AuditCode("billing.statement.imported", _("%(actor)s imported the bank statement %(target)s.")),
     AuditCode(
         "billing.payment.allocated",
@@ -87,7 +91,42 @@ AUDIT_CODES = (
 )
 
 
+DATA_RULES = (
+    DataRule(
+        "billing.call_traffic",
+        _("Call records: who, start, end, volume (P-CALL-7)"),
+        _(
+            "Kept until the start of the third month after the call, longer while the "
+            "customer's objection is open, then folded into load statistics per organization "
+            "and day without any person's id; calls of organizations that are billed to no "
+            "customer at once."
+        ),
+        job="billing.anonymize_call_traffic",
+        audit_code="billing.call_traffic.anonymized",
+    ),
+    DataRule(
+        "billing.invoices",
+        _("Invoices, credit notes and the bank entries booked against them"),
+        _(
+            "Kept ten years from the end of the year they were made in (§ 147 AO, § 257 HGB), "
+            "then blocked from everyday access."
+        ),
+    ),
+)
+
+
 def register() -> None:
+    registry.add_data_rules(*DATA_RULES)
+    from treffpunkt.billing.tasks import anonymize_call_traffic_task
+
+    registry.add_periodic_jobs(
+        PeriodicJob(
+            name="billing.anonymize_call_traffic",
+            task=anonymize_call_traffic_task,
+            when=Daily(time(3, 20), "Europe/Berlin"),
+            description="Fold call records billing no longer needs into anonymous statistics.",
+        ),
+    )
     register_objections()
     register_dunning()
     register_payments()

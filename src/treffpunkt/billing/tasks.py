@@ -108,3 +108,10 @@ def import_statement_folder(directory: str | Path | None = None) -> dict[str, in
 @task()
 def import_statement_folder_task() -> dict[str, int]:
     return import_statement_folder()
+
+
+@task()
+def anonymize_call_traffic_task() -> dict[str, int]:
+    from treffpunkt.billing.services.traffic import anonymize_call_traffic
+
+    return anonymize_call_traffic()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.urls import reverse
@@ -11,12 +11,13 @@ from django.utils.translation import gettext_lazy as _
 from treffpunkt.accounts.models import User
 from treffpunkt.booking.models import Appointment, AppointmentStatus
 from treffpunkt.booking.page_parts import AppointmentPagePart, add_appointment_page_part
-from treffpunkt.core.registries import AuditCode, DemoLoader, registry
-from treffpunkt.core.scheduler import Every, PeriodicJob
+from treffpunkt.core.registries import AuditCode, DataRule, DemoLoader, registry
+from treffpunkt.core.scheduler import Daily, Every, PeriodicJob
 
 AUDIT_CODES = (
     AuditCode("calls.call.started", _("The video call of %(target)s started.")),
     AuditCode("calls.call.ended", _("The video call of %(target)s ended.")),
+    AuditCode("calls.presence.cleaned", _("Presence rows of call pages were deleted.")),
 )
 
 
@@ -41,7 +42,7 @@ def register() -> None:
     registry.add_demo_loader(
         DemoLoader("calls", load_calls_demo, order=40, describe=describe_calls_demo)
     )
-    from treffpunkt.calls.tasks import end_abandoned_calls
+    from treffpunkt.calls.tasks import clean_presence, end_abandoned_calls
 
     registry.add_audit_codes(*AUDIT_CODES)
     add_appointment_page_part(
@@ -53,5 +54,20 @@ def register() -> None:
             task=end_abandoned_calls,
             when=Every(timedelta(minutes=1)),
             description="End calls whose window closed or whose pages all went away.",
+        ),
+        PeriodicJob(
+            name="calls.clean_presence",
+            task=clean_presence,
+            when=Daily(time(3, 10), "Europe/Berlin"),
+            description="Delete the presence rows of call pages gone for a day.",
+        ),
+    )
+    registry.add_data_rules(
+        DataRule(
+            "calls.presence",
+            _("Presence on a call page: who had it open, when"),
+            _("Deleted a day after the page went away."),
+            job="calls.clean_presence",
+            audit_code="calls.presence.cleaned",
         )
     )

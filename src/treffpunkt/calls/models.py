@@ -89,3 +89,26 @@ class CallPresence(models.Model):
 
     def __str__(self) -> str:
         return f"user {self.user_id} on call page {self.appointment_id}"
+
+
+class CallStatistic(models.Model):
+    """Load statistics without any person: calls, minutes and traffic per organization and day.
+    What is left of call records once they are no longer needed (P-DATA-2)."""
+
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    day = models.DateField(_("day"))
+    calls = models.PositiveIntegerField(_("calls"), default=0)
+    minutes = models.PositiveBigIntegerField(_("minutes"), default=0)
+    bytes_total = models.PositiveBigIntegerField(_("bytes"), default=0)
+
+    class Meta:
+        verbose_name = _("call statistic")
+        verbose_name_plural = _("call statistics")
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "day"], name="one_statistic_per_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} {self.day}: {self.calls} calls"

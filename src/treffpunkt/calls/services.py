@@ -4,18 +4,27 @@ presses or a press and a leave on two server processes are decided one after the
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from treffpunkt.accounts.models import User
 from treffpunkt.accounts.selectors import terms_awaiting_acceptance
 from treffpunkt.booking.models import Appointment, AppointmentStatus
 from treffpunkt.calls import realtime
-from treffpunkt.calls.models import CallParticipation, CallPresence, CallSession, EndReason
+from treffpunkt.calls.models import (
+    CallParticipation,
+    CallPresence,
+    CallSession,
+    CallStatistic,
+    EndReason,
+)
 from treffpunkt.calls.selectors import call_window, role_in_call, running_session
 from treffpunkt.core import audit, clock
 from treffpunkt.core.errors import DomainError, NotAllowed
@@ -284,3 +293,52 @@ def end_abandoned_calls(*, now: datetime | None = None) -> int:
                 _end(session, reason=EndReason.EVERYONE_LEFT, actor=None, now=now)
                 ended += 1
     return ended
+
+
+# --- data rules (P-DATA-2) ----------------------------------------------------------------------
+
+# A page that has not renewed its presence for a day has long gone.
+PRESENCE_KEPT = timedelta(days=1)
+
+
+def clean_presence(*, now: datetime | None = None) -> int:
+    """Delete presence rows of pages gone for a day (who had a call page open, and when)."""
+    cutoff = (now or clock.now()) - PRESENCE_KEPT
+    with transaction.atomic():
+        deleted, _per_model = CallPresence.objects.filter(seen_at__lt=cutoff).delete()
+        audit.record("calls.presence.cleaned", actor=None, data={"deleted": deleted})
+    return deleted
+
+
+def anonymize_calls(sessions: Iterable[int]) -> dict[str, int]:
+    """Fold ended calls into the statistics per organization and day (no person's id) and
+    delete them with their participants (who, start, end, volume). Running calls stay."""
+    counts = {"calls": 0, "participations": 0}
+    with transaction.atomic():
+        found = (
+            CallSession.objects.filter(pk__in=list(sessions), ended_at__isnull=False)
+            .select_related("appointment")
+            .prefetch_related("participants")
+        )
+        totals: dict[tuple[int, date], list[int]] = {}
+        for session in found:
+            assert session.ended_at is not None  # noqa: S101  # filtered above
+            key = (session.appointment.organization_id, timezone.localdate(session.ended_at))
+            seconds = max((session.ended_at - session.started_at).total_seconds(), 0)
+            traffic = sum(p.bytes_sent + p.bytes_received for p in session.participants.all())
+            entry = totals.setdefault(key, [0, 0, 0])
+            entry[0] += 1
+            entry[1] += math.ceil(seconds / 60)
+            entry[2] += traffic
+            counts["participations"] += len(session.participants.all())
+        for (organization_id, day), (calls, minutes, traffic) in totals.items():
+            statistic, _created = CallStatistic.objects.select_for_update().get_or_create(
+                organization_id=organization_id, day=day
+            )
+            statistic.calls += calls
+            statistic.minutes += minutes
+            statistic.bytes_total += traffic
+            statistic.save(update_fields=["calls", "minutes", "bytes_total"])
+        counts["calls"] = sum(entry[0] for entry in totals.values())
+        CallSession.objects.filter(pk__in=[s.pk for s in found]).delete()
+    return counts

@@ -8,7 +8,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from treffpunkt.accounts.permissions import Capability, may_read
-from treffpunkt.core.registries import Area, AuditCode, DemoLoader, NavEntry, registry
+from treffpunkt.core.registries import Area, AuditCode, DataRule, DemoLoader, NavEntry, registry
 from treffpunkt.core.scheduler import Daily, PeriodicJob
 
 
@@ -82,6 +82,10 @@ NAVIGATION = (
 )
 
 AUDIT_CODES = (
+    AuditCode(
+        "contracts.master_data.erased",
+        _("The contacts of former customers were deleted and their logins closed."),
+    ),
     AuditCode("contracts.product.created", _("%(actor)s added the product %(target)s.")),
     AuditCode("contracts.price.set", _("%(actor)s set a new price of %(target)s.")),
     AuditCode("contracts.order.received", _("%(actor)s recorded the order %(target)s.")),
@@ -129,7 +133,29 @@ AUDIT_CODES = (
 
 def register() -> None:
     from treffpunkt.contracts.demo import describe_contracts_demo, load_contracts_demo
-    from treffpunkt.contracts.tasks import run_contracts_day_task
+    from treffpunkt.contracts.tasks import erase_former_contacts_task, run_contracts_day_task
+
+    registry.add_data_rules(
+        DataRule(
+            "contracts.customer_master_data",
+            _("A business customer's contacts: names, e-mail addresses, phone numbers, logins"),
+            _(
+                "Deleted at the end of the calendar year after the customer's last contract "
+                "ended; the company's own record stays, blocked, for the invoices that must be "
+                "kept."
+            ),
+            job="contracts.erase_former_contacts",
+            audit_code="contracts.master_data.erased",
+        )
+    )
+    registry.add_periodic_jobs(
+        PeriodicJob(
+            name="contracts.erase_former_contacts",
+            task=erase_former_contacts_task,
+            when=Daily(time(3, 40), "Europe/Berlin"),
+            description="Delete the contacts of customers whose business ended before last year.",
+        )
+    )
 
     registry.add_nav(*NAVIGATION)
     registry.add_audit_codes(*AUDIT_CODES)

@@ -92,6 +92,22 @@ class DemoLoader:
     describe: Callable[[], list[str]] | None = None
 
 
+# --- data rules -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DataRule:
+    """One kind of personal data, how long it is kept and what happens then, and the job that
+    enforces it (P-DATA-1, P-DATA-2). Every app adds the rules of the data it stores; the
+    operator's page of data rules lists them all with each job's last run."""
+
+    key: str
+    data: str | Promise  # what is stored
+    rule: str | Promise  # how long, and what happens then
+    job: str = ""  # the periodic job that enforces it; empty when a query does (blocking)
+    audit_code: str = ""  # the job's audit entry (with its counts)
+
+
 # --- the registry -----------------------------------------------------------------------------
 
 
@@ -107,6 +123,7 @@ class Registry:
     # Kinds of deadline that apps above contracts add to the operator's deadline dashboard
     # (``contracts.selectors.Source`` objects), by a key.
     deadline_sources: dict[str, Any] = field(default_factory=dict)
+    data_rules: dict[str, DataRule] = field(default_factory=dict)
 
     @staticmethod
     def _add(table: MutableMapping[str, Any], key: str, value: Any) -> None:
@@ -138,6 +155,10 @@ class Registry:
 
     def add_deadline_source(self, key: str, source: Any) -> None:
         self._add(self.deadline_sources, key, source)
+
+    def add_data_rules(self, *rules: DataRule) -> None:
+        for rule in rules:
+            self._add(self.data_rules, rule.key, rule)
 
     # --- reading ------------------------------------------------------------------------------
 
