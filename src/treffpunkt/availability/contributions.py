@@ -8,7 +8,14 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from treffpunkt.accounts.permissions import Capability, may_read
-from treffpunkt.core.registries import Area, AuditCode, DataRule, NavEntry, registry
+from treffpunkt.core.registries import (
+    Area,
+    AuditCode,
+    DataRule,
+    DemoLoader,
+    NavEntry,
+    registry,
+)
 from treffpunkt.core.scheduler import Daily, Every, PeriodicJob
 
 
@@ -84,8 +91,15 @@ def register() -> None:
         )
     )
 
+    from treffpunkt.availability.demo import describe_availability_demo, load_availability_demo
+
     registry.add_nav(*NAVIGATION)
     registry.add_audit_codes(*AUDIT_CODES)
+    registry.add_demo_loader(
+        DemoLoader(
+            "availability", load_availability_demo, order=80, describe=describe_availability_demo
+        )
+    )
     registry.add_periodic_jobs(
         PeriodicJob(
             name="availability.run_probe",

@@ -7,7 +7,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from treffpunkt.accounts.permissions import Capability, may_read
-from treffpunkt.core.registries import Area, AuditCode, NavEntry, registry
+from treffpunkt.core.registries import Area, AuditCode, DemoLoader, NavEntry, registry
 
 
 def _reads_support(user: Any) -> bool:
@@ -64,5 +64,10 @@ AUDIT_CODES = (
 
 
 def register() -> None:
+    from treffpunkt.support.demo import describe_support_demo, load_support_demo
+
     registry.add_nav(*NAVIGATION)
     registry.add_audit_codes(*AUDIT_CODES)
+    registry.add_demo_loader(
+        DemoLoader("support", load_support_demo, order=85, describe=describe_support_demo)
+    )
