@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "treffpunkt.billing",
     "treffpunkt.availability",
     "treffpunkt.support",
+    "treffpunkt.portability",
 ]
 
 MIDDLEWARE = [

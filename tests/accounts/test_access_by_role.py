@@ -341,6 +341,7 @@ def test_the_table_covers_every_url_name_of_the_project():
     from tests.contracts.test_customer_area import CUSTOMER_CONTRACT_URL_NAMES
     from tests.customers.test_access import CUSTOMER_URL_NAMES
     from tests.messaging.test_message_access import MESSAGE_URL_NAMES
+    from tests.portability.test_export import PORTABILITY_CUSTOMER_URL_NAMES
     from tests.support.test_tickets import SUPPORT_BACKOFFICE_URL_NAMES, SUPPORT_CUSTOMER_URL_NAMES
 
     assert (
@@ -361,6 +362,7 @@ def test_the_table_covers_every_url_name_of_the_project():
         - SUPPORT_CUSTOMER_URL_NAMES
         - AVAILABILITY_BACKOFFICE_URL_NAMES
         - AVAILABILITY_CUSTOMER_URL_NAMES
+        - PORTABILITY_CUSTOMER_URL_NAMES
         == set()
     )
 

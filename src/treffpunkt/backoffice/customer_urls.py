@@ -13,4 +13,5 @@ urlpatterns = [
     path("rechnungen/", include("treffpunkt.billing.customer_urls")),
     path("stoerungen/", include("treffpunkt.support.customer_urls")),
     path("verfuegbarkeit/", include("treffpunkt.availability.customer_urls")),
+    path("daten/", include("treffpunkt.portability.customer_urls")),
 ]
