@@ -67,6 +67,7 @@ def test_the_registered_schedule_runs_from_the_command():
         "core",
         "messaging",
         "notifications",
+        "support",
     }
     call_command("run_scheduler", "--once")
     assert set(ScheduledRun.objects.values_list("job", flat=True)) == {j.name for j in schedule}

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
 from treffpunkt.accounts.permissions import Capability, may_read
 from treffpunkt.core.registries import Area, AuditCode, DemoLoader, NavEntry, registry
+from treffpunkt.core.scheduler import Every, PeriodicJob
 
 
 def _reads_support(user: Any) -> bool:
@@ -56,6 +58,7 @@ AUDIT_CODES = (
         "support.ticket.customer_message",
         _("%(actor)s wrote on the fault ticket %(target)s."),
     ),
+    AuditCode("support.mailbox.imported", _("Fault reports by e-mail were read.")),
     AuditCode(
         "support.ticket.estimate_requested",
         _("%(actor)s asked for an estimate on the fault ticket %(target)s."),
@@ -70,4 +73,14 @@ def register() -> None:
     registry.add_audit_codes(*AUDIT_CODES)
     registry.add_demo_loader(
         DemoLoader("support", load_support_demo, order=85, describe=describe_support_demo)
+    )
+    from treffpunkt.support.tasks import import_support_mails_task
+
+    registry.add_periodic_jobs(
+        PeriodicJob(
+            name="support.import_mails",
+            task=import_support_mails_task,
+            when=Every(timedelta(minutes=1)),
+            description="Turn new mails to the support address (SUPPORT_MAILDIR) into tickets.",
+        )
     )

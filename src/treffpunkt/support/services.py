@@ -489,3 +489,25 @@ def _mail_contacts(ticket: Ticket, template: str) -> None:
             to_address=contact.email,
             language=contact.user.preferred_language if contact.user else None,
         )
+
+
+def report_by_mail(
+    *,
+    contact: CustomerContact,
+    subject: str,
+    description: str,
+    received_at: datetime,
+    uploads: Sequence[files.Upload] = (),
+) -> Ticket:
+    """A fault a contact reported by e-mail to the support address (``support.mailbox``): the
+    clock starts when the mail arrived."""
+    return _open_ticket(
+        customer=contact.customer,
+        reported_by=contact.user,
+        reporter_name=contact.name,
+        channel=TicketChannel.EMAIL,
+        subject=subject or _("Fault report by e-mail"),
+        description=description,
+        uploads=uploads,
+        reported_at=min(received_at, clock.now()),
+    )
