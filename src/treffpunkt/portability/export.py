@@ -21,6 +21,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import Prefetch
+
 from treffpunkt.accounts.models import User
 from treffpunkt.availability import selectors as availability
 from treffpunkt.billing.models import Invoice
@@ -105,8 +107,13 @@ def contracts(customer: Customer) -> dict[str, Any]:
 
 def tickets(customer: Customer) -> list[dict[str, Any]]:
     result = []
-    for ticket in Ticket.objects.filter(customer=customer).order_by("pk"):
-        events = TicketEvent.objects.filter(ticket=ticket, public=True).order_by("at", "pk")
+    public = Prefetch(
+        "events",
+        queryset=TicketEvent.objects.filter(public=True).order_by("at", "pk"),
+        to_attr="public_events",
+    )
+    for ticket in Ticket.objects.filter(customer=customer).prefetch_related(public).order_by("pk"):
+        events = ticket.public_events  # set by the Prefetch above
         result.append(
             {
                 "number": ticket.number,
