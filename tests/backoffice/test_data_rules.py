@@ -4,6 +4,7 @@ with each job's last run."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, datetime, time, timedelta
 
 import pytest
@@ -58,8 +59,13 @@ def test_presence_rows_go_a_day_after_the_page_went_away(world: World):
     assert AuditEntry.objects.get(code="calls.presence.cleaned").data == {"deleted": 1}
 
 
+_slots = itertools.count()
+
+
 def _call(world: World, ended: datetime, minutes: int = 10) -> CallSession:
-    appointment = call_appointment(world, starts_in=timedelta(minutes=-5))
+    # Each call its own appointment hour: PostgreSQL refuses two appointments of one staff
+    # member at the same time (the call's own times are set below).
+    appointment = call_appointment(world, starts_in=timedelta(hours=-1 - next(_slots)))
     session = CallSession.objects.create(
         appointment=appointment, started_at=ended - timedelta(minutes=minutes), ended_at=ended
     )
