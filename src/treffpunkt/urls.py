@@ -7,6 +7,7 @@ from treffpunkt.accounts import views as account_views
 from treffpunkt.accounts.permissions import Capability, has_capability
 from treffpunkt.availability import views as availability_views
 from treffpunkt.backoffice.audit_log import AuditLogPage
+from treffpunkt.portability import views as portability_views
 
 admin.site.site_header = "Treffpunkt"
 admin.site.site_title = "Treffpunkt"
@@ -27,6 +28,13 @@ urlpatterns = [
     # For the operator's Prometheus, behind METRICS_TOKEN.
     path("metrics", availability_views.Metrics.as_view(), name="metrics"),
     path("sprache/", account_views.set_language, name="set_language"),
+    # A member's own data: download, delete the account (portability, the top layer).
+    path("konto/meine-daten/", portability_views.MemberData.as_view(), name="member_data"),
+    path(
+        "konto/meine-daten/archiv/",
+        portability_views.MemberDataDownload.as_view(),
+        name="member_data_download",
+    ),
     path("betrieb/admin/", admin.site.urls),
     path("betrieb/", include("treffpunkt.backoffice.urls")),
     # The audit log's name from before the back office, for the links that still use it. Only

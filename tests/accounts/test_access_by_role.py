@@ -342,6 +342,7 @@ def test_the_table_covers_every_url_name_of_the_project():
     from tests.customers.test_access import CUSTOMER_URL_NAMES
     from tests.messaging.test_message_access import MESSAGE_URL_NAMES
     from tests.portability.test_export import PORTABILITY_CUSTOMER_URL_NAMES
+    from tests.portability.test_member import MEMBER_DATA_URL_NAMES
     from tests.support.test_tickets import SUPPORT_BACKOFFICE_URL_NAMES, SUPPORT_CUSTOMER_URL_NAMES
 
     assert (
@@ -363,6 +364,7 @@ def test_the_table_covers_every_url_name_of_the_project():
         - AVAILABILITY_BACKOFFICE_URL_NAMES
         - AVAILABILITY_CUSTOMER_URL_NAMES
         - PORTABILITY_CUSTOMER_URL_NAMES
+        - MEMBER_DATA_URL_NAMES
         == set()
     )
 

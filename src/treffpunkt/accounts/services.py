@@ -444,6 +444,11 @@ def erase_login(*, user: User) -> None:
     """Close a login for good and take the person out of it (P-DATA-1): no e-mail address, no
     name, no password; the row stays only where records that must be kept point to it. Call
     inside the caller's transaction (the caller writes the audit entry with its counts)."""
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.filter(user=user).delete()
+    StaticDevice.objects.filter(user=user).delete()
     user.is_active = False
     user.email = f"geloescht-{user.pk}@invalid.example"
     user.display_name = "—"

@@ -29,5 +29,7 @@ def register() -> None:
     registry.add_audit_codes(
         AuditCode(
             "portability.customer.exported", _("%(actor)s downloaded all data of %(target)s.")
-        )
+        ),
+        AuditCode("portability.member.exported", _("%(actor)s downloaded their own data.")),
+        AuditCode("portability.member.deleted", _("A member deleted their account.")),
     )

@@ -5,19 +5,27 @@ from __future__ import annotations
 
 from typing import cast
 
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect
 from django.utils.decorators import method_decorator
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import View
 from django.views.generic.base import TemplateResponseMixin
 
 from treffpunkt.accounts.models import User
-from treffpunkt.accounts.permissions import customer_contact_required
-from treffpunkt.backoffice.listing import ShellMixin
+from treffpunkt.accounts.permissions import customer_contact_required, member_required
+from treffpunkt.backoffice.listing import ShellMixin, show_refusal
 from treffpunkt.core import audit, clock
+from treffpunkt.core.errors import DomainError
 from treffpunkt.core.registries import Area
 from treffpunkt.customers.selectors import own_customer
+from treffpunkt.portability import member
 from treffpunkt.portability.export import customer_archive
 
 
@@ -49,5 +57,66 @@ class ExportDownload(View):
         response["Content-Disposition"] = content_disposition_header(
             as_attachment=True,
             filename=f"treffpunkt-{customer.customer_number}-{clock.operator_today():%Y-%m-%d}.zip",
+        )
+        return response
+
+
+# --- a member's own data ------------------------------------------------------------------------
+
+
+class DeleteAccountForm(forms.Form):
+    password = forms.CharField(
+        label=gettext_lazy("Your password, to confirm"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+@method_decorator(member_required, name="dispatch")
+class MemberData(TemplateResponseMixin, View):
+    """Download one's data, or delete one's account, seeing first what is deleted and what is
+    kept (and why)."""
+
+    template_name = "portability/member.html"
+
+    def page(self, form: DeleteAccountForm, status: int = 200) -> HttpResponse:
+        return self.render_to_response(
+            {
+                "title": _("Your data"),
+                "form": form,
+                "deleted": member.DELETED,
+                "kept": member.KEPT,
+            },
+            status=status,
+        )
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return self.page(DeleteAccountForm())
+
+    def post(self, request: HttpRequest) -> HttpResponseBase:
+        form = DeleteAccountForm(request.POST)
+        if form.is_valid():
+            try:
+                member.delete_member_account(
+                    member=cast(User, request.user), password=form.cleaned_data["password"]
+                )
+            except DomainError as exc:
+                show_refusal(form, exc)
+            else:
+                logout(request)
+                messages.success(request, _("Your account was deleted."))
+                return redirect("home")
+        return self.page(form, status=400)
+
+
+@method_decorator(member_required, name="dispatch")
+class MemberDataDownload(View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        user = cast(User, request.user)
+        content = member.member_archive(user)
+        audit.record("portability.member.exported", actor=user, target=user)
+        response = HttpResponse(content, content_type="application/zip")
+        response["Content-Disposition"] = content_disposition_header(
+            as_attachment=True,
+            filename=f"treffpunkt-meine-daten-{clock.operator_today():%Y-%m-%d}.zip",
         )
         return response

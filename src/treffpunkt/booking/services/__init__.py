@@ -33,7 +33,11 @@ from treffpunkt.booking.services.answers import (
     decline_proposal,
     propose_other_time,
 )
-from treffpunkt.booking.services.changes import cancel_appointment, move_appointment
+from treffpunkt.booking.services.changes import (
+    cancel_appointment,
+    cancel_for_deleted_account,
+    move_appointment,
+)
 from treffpunkt.booking.services.jobs import expire_unanswered_requests, send_due_reminders
 from treffpunkt.booking.services.requests import (
     ALTERNATIVES_SHOWN,
@@ -63,6 +67,7 @@ __all__ = [
     "add_hours_exception",
     "book_for_member",
     "cancel_appointment",
+    "cancel_for_deleted_account",
     "confirm_appointment",
     "decline_appointment",
     "decline_proposal",

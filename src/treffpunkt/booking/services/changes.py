@@ -57,34 +57,59 @@ def cancel_appointment(*, actor: User, appointment_id: int, reason: str = "") ->
         if actor.is_team and len(reason.strip()) < 3:
             raise DomainError(_("Please give the member a reason."), code="reason")
         _check_member_cutoff(actor, appointment, now)
-        was_confirmed = appointment.status == AppointmentStatus.CONFIRMED
-        appointment.status = AppointmentStatus.CANCELLED
-        appointment.cancelled_at = now
-        appointment.cancelled_by = actor
-        appointment.cancel_reason = reason.strip()[:500]
-        appointment.calendar_sequence += 1
-        appointment.save(
-            update_fields=[
-                "status",
-                "cancelled_at",
-                "cancelled_by",
-                "cancel_reason",
-                "calendar_sequence",
-            ]
-        )
-        audit.record(
-            "booking.appointment.cancelled",
-            actor=actor,
-            target=appointment,
-            organization=appointment.organization,
-            data={"was_confirmed": was_confirmed},
-        )
-        method = CANCEL if was_confirmed else None
-        extra = {"was_confirmed": was_confirmed}
-        _mail_member(appointment, "booking/cancelled", method=method, extra=extra)
-        _mail_staff(appointment, "booking/cancelled_staff", method=method, extra=extra)
-        _notify_both(appointment, "booking.cancelled")
+        _cancel(appointment, actor=actor, reason=reason, now=now)
     return appointment
+
+
+def cancel_for_deleted_account(*, member: User, appointment_id: int) -> Appointment:
+    """The member deletes their account: their coming appointments and open requests end, also
+    within the change cut-off (there is nobody left to come). The staff member is told."""
+    now = clock.now()
+    with transaction.atomic():
+        appointment = _locked_for_member(member, appointment_id)
+        if appointment.is_holding and appointment.end > now:
+            _cancel(
+                appointment,
+                actor=member,
+                reason=_("The member deleted their account."),
+                now=now,
+                tell_member=False,
+            )
+    return appointment
+
+
+def _cancel(
+    appointment: Appointment, *, actor: User, reason: str, now: datetime, tell_member: bool = True
+) -> None:
+    """Cancel the locked ``appointment`` (inside the caller's transaction)."""
+    was_confirmed = appointment.status == AppointmentStatus.CONFIRMED
+    appointment.status = AppointmentStatus.CANCELLED
+    appointment.cancelled_at = now
+    appointment.cancelled_by = actor
+    appointment.cancel_reason = reason.strip()[:500]
+    appointment.calendar_sequence += 1
+    appointment.save(
+        update_fields=[
+            "status",
+            "cancelled_at",
+            "cancelled_by",
+            "cancel_reason",
+            "calendar_sequence",
+        ]
+    )
+    audit.record(
+        "booking.appointment.cancelled",
+        actor=actor,
+        target=appointment,
+        organization=appointment.organization,
+        data={"was_confirmed": was_confirmed},
+    )
+    method = CANCEL if was_confirmed else None
+    extra = {"was_confirmed": was_confirmed}
+    if tell_member:
+        _mail_member(appointment, "booking/cancelled", method=method, extra=extra)
+    _mail_staff(appointment, "booking/cancelled_staff", method=method, extra=extra)
+    _notify_both(appointment, "booking.cancelled")
 
 
 def move_appointment(*, actor: User, appointment_id: int, start: datetime) -> Appointment:

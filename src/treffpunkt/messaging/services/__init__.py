@@ -23,7 +23,12 @@ used by several; ``posting`` uses ``notices`` (a message opens a batching window
 ``reading`` (no mail while the member has the page open).
 """
 
-from treffpunkt.messaging.services.handling import assign, close, reopen
+from treffpunkt.messaging.services.handling import (
+    assign,
+    close,
+    close_for_deleted_account,
+    reopen,
+)
 from treffpunkt.messaging.services.notices import (
     RECHECK_WHILE_PRESENT,
     batching_window,
@@ -60,6 +65,7 @@ __all__ = [
     "batching_window",
     "change_topic",
     "close",
+    "close_for_deleted_account",
     "delete_expired_messages",
     "enter_page",
     "leave_page",

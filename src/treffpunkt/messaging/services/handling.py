@@ -66,3 +66,20 @@ def reopen(*, actor: User, conversation: Conversation) -> Conversation:
         realtime.to_conversation(locked.pk, {"type": "status", "status": Status.OPEN})
         realtime.recount_for_team(locked.organization_id)
     return locked
+
+
+def close_for_deleted_account(*, member: User, conversation: Conversation) -> Conversation:
+    """The member deleted their account: their conversation closes, so that the organization's
+    retention time starts; until then only the team sees it (P-DATA-1: blocked, then deleted)."""
+    if conversation.member_id != member.pk:
+        raise NotAllowed
+    with transaction.atomic():
+        locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        if locked.status == Status.CLOSED:
+            return locked
+        locked.status = Status.CLOSED
+        locked.closed_at = clock.now()
+        locked.save(update_fields=["status", "closed_at"])
+        _audit(locked, "closed", actor=member, data={"account_deleted": True})
+        realtime.recount_for_team(locked.organization_id)
+    return locked
