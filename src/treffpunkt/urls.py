@@ -7,6 +7,7 @@ from treffpunkt.accounts import views as account_views
 from treffpunkt.accounts.permissions import Capability, has_capability
 from treffpunkt.availability import views as availability_views
 from treffpunkt.backoffice.audit_log import AuditLogPage
+from treffpunkt.customers import views_advertising as advertising_views
 from treffpunkt.portability import views as portability_views
 
 admin.site.site_header = "Treffpunkt"
@@ -28,6 +29,12 @@ urlpatterns = [
     # For the operator's Prometheus, behind METRICS_TOKEN.
     path("metrics", availability_views.Metrics.as_view(), name="metrics"),
     path("sprache/", account_views.set_language, name="set_language"),
+    # The one-click objection in every advertising mail (no sign-in).
+    path(
+        "werbung/widerspruch/<str:token>/",
+        advertising_views.objection,
+        name="advertising_objection",
+    ),
     # A member's own data: download, delete the account (portability, the top layer).
     path("konto/meine-daten/", portability_views.MemberData.as_view(), name="member_data"),
     path(

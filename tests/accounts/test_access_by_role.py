@@ -340,6 +340,7 @@ def test_the_table_covers_every_url_name_of_the_project():
     from tests.contracts.test_backoffice_pages import CONTRACT_BACKOFFICE_URL_NAMES
     from tests.contracts.test_customer_area import CUSTOMER_CONTRACT_URL_NAMES
     from tests.customers.test_access import CUSTOMER_URL_NAMES
+    from tests.customers.test_advertising import ADVERTISING_URL_NAMES
     from tests.messaging.test_message_access import MESSAGE_URL_NAMES
     from tests.portability.test_export import PORTABILITY_CUSTOMER_URL_NAMES
     from tests.portability.test_member import MEMBER_DATA_URL_NAMES
@@ -364,6 +365,7 @@ def test_the_table_covers_every_url_name_of_the_project():
         - AVAILABILITY_BACKOFFICE_URL_NAMES
         - AVAILABILITY_CUSTOMER_URL_NAMES
         - PORTABILITY_CUSTOMER_URL_NAMES
+        - ADVERTISING_URL_NAMES
         - MEMBER_DATA_URL_NAMES
         == set()
     )

@@ -170,6 +170,7 @@ def test_the_table_covers_every_url_of_the_back_office_app():
     from tests.contracts.test_backoffice_pages import CONTRACT_BACKOFFICE_URL_NAMES
     from tests.contracts.test_customer_area import CUSTOMER_CONTRACT_URL_NAMES
     from tests.customers.test_access import CUSTOMER_URL_NAMES
+    from tests.customers.test_advertising import ADVERTISING_URL_NAMES
     from tests.portability.test_export import PORTABILITY_CUSTOMER_URL_NAMES
     from tests.support.test_tickets import SUPPORT_BACKOFFICE_URL_NAMES, SUPPORT_CUSTOMER_URL_NAMES
 
@@ -187,6 +188,7 @@ def test_the_table_covers_every_url_of_the_back_office_app():
         - AVAILABILITY_BACKOFFICE_URL_NAMES
         - AVAILABILITY_CUSTOMER_URL_NAMES
         - PORTABILITY_CUSTOMER_URL_NAMES
+        - ADVERTISING_URL_NAMES
         - CONTRACT_BACKOFFICE_URL_NAMES
         - CUSTOMER_CONTRACT_URL_NAMES
         - BILLING_BACKOFFICE_URL_NAMES

@@ -1,11 +1,13 @@
 """The pages of support, availability and the data rules that the flows do not walk through,
 checked with axe-core in a real browser: support's ticket page with its forms, the
 availability overview and a customer's report in the back office, the data rules, the
-customer's export page, and a member's own data page with the account deletion."""
+customer's export page, a member's own data page with the account deletion, and the
+advertising consent (the contact's page, the operator's mailing form, the objection link)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
 from django.urls import reverse
@@ -20,6 +22,7 @@ from treffpunkt.accounts.models import User
 from treffpunkt.accounts.permissions import Capability
 from treffpunkt.availability import services as availability
 from treffpunkt.core import clock
+from treffpunkt.customers import advertising
 from treffpunkt.customers.models import CustomerContact
 from treffpunkt.support import services as support
 
@@ -66,3 +69,12 @@ def test_the_support_availability_and_data_pages_pass_axe(
     visit(page, live_app, contact, reverse("customer_area:portability:export"))
     visit(page, live_app, contact, reverse("customer_area:support:ticket", args=[ticket.pk]))
     visit(page, live_app, world.member, reverse("member_data"))
+    visit(page, live_app, contact, reverse("customer_area:customers:advertising"))
+    marketer = operator_with(Capability.CUSTOMERS, preferred_language="de")
+    visit(page, live_app, marketer, reverse("backoffice:customers:advertising"))
+    # The objection link from a mail, opened without signing in.
+    page.context.clear_cookies()
+    link = advertising.objection_url(CustomerContact.objects.get(user=contact))
+    page.goto(live_app.url + urlsplit(link).path)
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    assert_accessible(page)

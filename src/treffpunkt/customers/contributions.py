@@ -43,6 +43,22 @@ NAVIGATION = (
         101,
     ),
     NavEntry(
+        "customers.advertising_send",
+        Area.BACKOFFICE,
+        _("Advice and offers"),
+        "backoffice:customers:advertising",
+        _writes_customers,
+        102,
+    ),
+    NavEntry(
+        "customers.advertising",
+        Area.CUSTOMER,
+        _("Advice and offers"),
+        "customer_area:customers:advertising",
+        _contact_of_a_customer,
+        95,
+    ),
+    NavEntry(
         "customers.master_data",
         Area.CUSTOMER,
         _("Company details"),
@@ -53,6 +69,12 @@ NAVIGATION = (
 )
 
 AUDIT_CODES = (
+    AuditCode(
+        "customers.advertising.consented",
+        _("%(actor)s agreed to advice and offers by e-mail for %(target)s."),
+    ),
+    AuditCode("customers.advertising.revoked", _("An advertising consent for %(target)s ended.")),
+    AuditCode("customers.advertising.sent", _("%(actor)s sent advice or an offer by e-mail.")),
     AuditCode("customers.customer.created", _("%(actor)s created the customer %(target)s.")),
     AuditCode("customers.customer.changed", _("%(actor)s changed the master data of %(target)s.")),
     AuditCode("customers.contact.added", _("%(actor)s added the contact %(target)s.")),

@@ -139,3 +139,32 @@ class FixedId(models.Model):
     @property
     def is_active(self) -> bool:
         return self.released_at is None
+
+
+class AdvertisingConsent(models.Model):
+    """A contact's consent to advice and advertising by e-mail (P-DATA-4; § 16 (I) b/c, § 17 (I)
+    of the terms, § 7 (2) UWG). Kept with the wording agreed to, as the proof; revoked at any
+    time, or ended at once by an objection (the one-click link in every such mail)."""
+
+    contact = models.ForeignKey(
+        CustomerContact, on_delete=models.CASCADE, related_name="advertising_consents"
+    )
+    wording = models.TextField(_("wording agreed to"))
+    given_at = models.DateTimeField(_("given at"))
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_by_objection = models.BooleanField(_("ended by an objection"), default=False)
+
+    class Meta:
+        verbose_name = _("advertising consent")
+        verbose_name_plural = _("advertising consents")
+        ordering = ["-given_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contact"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="one_standing_consent_per_contact",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contact_id}: {self.given_at:%Y-%m-%d}"
