@@ -2,7 +2,8 @@
 checked with axe-core in a real browser: support's ticket page with its forms, the
 availability overview and a customer's report in the back office, the data rules, the
 customer's export page, a member's own data page with the account deletion, and the
-advertising consent (the contact's page, the operator's mailing form, the objection link)."""
+advertising consent (the contact's page, the operator's mailing form, the objection link), and
+the provider switch form."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from playwright.sync_api import Page, expect
 from tests.backoffice.conftest import customer_contact, operator_with
 from tests.browser.conftest import assert_accessible
 from tests.conftest import LiveApp, World
+from tests.contracts.conftest import accepted_contract, today, video_product
 from tests.customers.conftest import make_customer
 from tests.sockets import session_cookie
 from treffpunkt.accounts.models import User
@@ -72,6 +74,8 @@ def test_the_support_availability_and_data_pages_pass_axe(
     visit(page, live_app, contact, reverse("customer_area:customers:advertising"))
     marketer = operator_with(Capability.CUSTOMERS, preferred_language="de")
     visit(page, live_app, marketer, reverse("backoffice:customers:advertising"))
+    contract = accepted_contract(make_customer(), video_product(), today())
+    visit(page, live_app, marketer, reverse("backoffice:contracts:switch", args=[contract.pk]))
     # The objection link from a mail, opened without signing in.
     page.context.clear_cookies()
     link = advertising.objection_url(CustomerContact.objects.get(user=contact))

@@ -42,6 +42,7 @@ from treffpunkt.contracts.models import (
     OrderState,
     Price,
     Product,
+    ProviderSwitch,
     Transfer,
 )
 from treffpunkt.core.models import AuditEntry
@@ -217,6 +218,8 @@ CONTRACT_BACKOFFICE_URL_NAMES = frozenset(
         "backoffice:contracts:consent",
         "backoffice:contracts:change",
         "backoffice:contracts:transfer",
+        "backoffice:contracts:switch",
+        "backoffice:contracts:switch_done",
         "backoffice:contracts:objection",
         "backoffice:contracts:customer_service",
         "backoffice:contracts:block",
@@ -262,6 +265,12 @@ def _every_url(contract: Contract) -> dict[str, str]:
         "consent": [contract.pk],
         "change": [contract.pk],
         "transfer": [contract.pk],
+        "switch": [contract.pk],
+        "switch_done": [
+            ProviderSwitch.objects.create(
+                contract=contract, direction="out", other_provider="Andere AG", agreed_on=today()
+            ).pk
+        ],
         "objection": [transfer.pk],
         "customer_service": [contract.customer_id],
         "block": [contract.customer_id],

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from treffpunkt.contracts import views_backoffice as views
+from treffpunkt.contracts import views_switching
 
 app_name = "contracts"
 
@@ -22,6 +23,8 @@ urlpatterns = [
     path("vertraege/<int:pk>/zustimmung/", views.RecordConsent.as_view(), name="consent"),
     path("vertraege/<int:pk>/aenderung/", views.AnnounceChange.as_view(), name="change"),
     path("vertraege/<int:pk>/uebertragung/", views.AnnounceTransfer.as_view(), name="transfer"),
+    path("vertraege/<int:pk>/wechsel/", views_switching.RecordSwitch.as_view(), name="switch"),
+    path("wechsel/<int:pk>/erledigt/", views_switching.SwitchDone.as_view(), name="switch_done"),
     path("uebertragungen/<int:pk>/widerspruch/", views.RecordObjection.as_view(), name="objection"),
     path("kunden/<int:pk>/dienst/", views.CustomerServicePage.as_view(), name="customer_service"),
     path("kunden/<int:pk>/sperren/", views.BlockService.as_view(), name="block"),

@@ -82,6 +82,10 @@ NAVIGATION = (
 )
 
 AUDIT_CODES = (
+    AuditCode("contracts.switch.agreed", _("%(actor)s recorded a provider switch for %(target)s.")),
+    AuditCode(
+        "contracts.switch.done", _("%(actor)s recorded the provider switch of %(target)s as done.")
+    ),
     AuditCode(
         "contracts.master_data.erased",
         _("The contacts of former customers were deleted and their logins closed."),

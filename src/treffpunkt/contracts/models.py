@@ -197,6 +197,7 @@ class EndReason(models.TextChoices):
     SPECIAL = "special", _("Special cancellation after a change")
     NO_CONSENT = "no_consent", _("No consent to a renewal")
     TRANSFER = "transfer", _("Cancelled after a transfer")
+    PROVIDER_SWITCH = "provider_switch", _("Switched to another provider")
 
 
 class Contract(models.Model):
@@ -278,6 +279,7 @@ class EventKind(models.TextChoices):
     BLOCKED = "blocked", _("Service blocked")
     UNBLOCKED = "unblocked", _("Block lifted")
     ENDED = "ended", _("Contract ended")
+    SWITCH_AGREED = "switch_agreed", _("Provider switch agreed")
 
 
 class ContractEvent(models.Model):
@@ -539,3 +541,44 @@ class RunRecord(models.Model):
 
     def __str__(self) -> str:
         return str(self.day)
+
+
+class SwitchDirection(models.TextChoices):
+    IN = "in", _("coming from another provider")
+    OUT = "out", _("leaving for another provider")
+
+
+class ProviderSwitch(models.Model):
+    """A provider switch (P-OP-9; § 5 (II), § 19 (I) of the terms). Coming in: the service goes
+    on on the agreed day within the agreed time frame. Going out: the service stays on until the
+    new provider's is active; then the contract ends."""
+
+    contract = models.ForeignKey(
+        Contract, verbose_name=_("contract"), on_delete=models.PROTECT, related_name="switches"
+    )
+    direction = models.CharField(_("direction"), max_length=3, choices=SwitchDirection.choices)
+    other_provider = models.CharField(_("other provider"), max_length=200)
+    agreed_on = models.DateField(_("agreed day"))
+    window_from = models.TimeField(_("time frame from"), null=True, blank=True)
+    window_until = models.TimeField(_("time frame until"), null=True, blank=True)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    done_in_time = models.BooleanField(_("within the agreed time frame"), null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("provider switch")
+        verbose_name_plural = _("provider switches")
+        ordering = ["agreed_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract"],
+                condition=models.Q(done_at__isnull=True),
+                name="one_open_switch_per_contract",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract_id} {self.direction} {self.agreed_on}"

@@ -28,7 +28,9 @@ from treffpunkt.contracts.models import (
     Order,
     OrderState,
     ProductKind,
+    ProviderSwitch,
     RunRecord,
+    SwitchDirection,
     Transfer,
 )
 from treffpunkt.contracts.services._common import today
@@ -239,6 +241,26 @@ SOURCES: tuple[Source, ...] = (
         VIA_CONTRACT,
         contract_url,
         always_overdue=True,
+    ),
+    Source(
+        _("Switch the service on: provider switch on the agreed day"),
+        _("Open the contract"),
+        lambda day, horizon: ProviderSwitch.objects.filter(
+            direction=SwitchDirection.IN, done_at__isnull=True, agreed_on__lte=horizon
+        ),
+        "agreed_on",
+        VIA_CONTRACT,
+        contract_url,
+    ),
+    Source(
+        _("Provider switch away: end the contract when the new service is active"),
+        _("Open the contract"),
+        lambda day, horizon: ProviderSwitch.objects.filter(
+            direction=SwitchDirection.OUT, done_at__isnull=True, agreed_on__lte=horizon
+        ),
+        "agreed_on",
+        VIA_CONTRACT,
+        contract_url,
     ),
 )
 

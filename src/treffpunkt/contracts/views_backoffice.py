@@ -622,6 +622,7 @@ class ContractDetail(DetailPage[Contract]):
             customer_service_url=reverse(
                 "backoffice:contracts:customer_service", args=[contract.customer_id]
             ),
+            switches=contract.switches.order_by("-agreed_on", "-pk"),
         )
         if may_write and contract.is_live:
             context.update(

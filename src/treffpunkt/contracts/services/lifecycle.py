@@ -47,10 +47,13 @@ END_REASON = {
 # --- switching on (P-OP-3) --------------------------------------------------------------------
 
 
-def switch_on(*, contract: Contract, invoice_number: str, actor: User | None = None) -> bool:
+def switch_on(
+    *, contract: Contract, invoice_number: str, actor: User | None = None, because: str = ""
+) -> bool:
     """The provisioning hook: the billing calls it right after it issued the contract's first
-    invoice. The service goes on; a second call changes nothing. Returns whether it switched."""
-    if not invoice_number.strip():
+    invoice; a provider switch calls it on the agreed day (``because`` says so, no invoice
+    yet). The service goes on; a second call changes nothing. Returns whether it switched."""
+    if not invoice_number.strip() and not because:
         raise ValueError("the invoice that switches a service on has a number")
     with transaction.atomic():
         locked = Contract.objects.select_for_update().get(pk=contract.pk)
@@ -65,14 +68,15 @@ def switch_on(*, contract: Contract, invoice_number: str, actor: User | None = N
             locked,
             kind=EventKind.SWITCHED_ON,
             on=today(),
-            summary=_("Service switched on after invoice %(invoice)s was issued.")
+            summary=because
+            or _("Service switched on after invoice %(invoice)s was issued.")
             % {"invoice": invoice_number},
         )
         audit.record(
             "contracts.contract.switched_on",
             actor=actor,
             target=locked,
-            data={"invoice": invoice_number},
+            data={"invoice": invoice_number, "because": because},
         )
         sync_holds(locked.customer, actor=actor)
     contract.state = locked.state
@@ -405,6 +409,10 @@ def close_locked_term(locked: Contract, *, on: date) -> str:
     if not locked.is_live:
         return ""
     if locked.ends_on is not None and locked.ends_on < on:
+        if locked.switches.filter(direction="out", done_at__isnull=True).exists():
+            # § 19 (I): the service is not interrupted before the new provider's is active;
+            # the contract ends when the switch is done (``switching.switch_out_done``).
+            return ""
         _end(locked, reason=EndReason(locked.end_reason or EndReason.CANCELLED))
         return "ended"
     if locked.term_end >= on:
@@ -439,6 +447,11 @@ def _renew(contract: Contract) -> None:
         target=contract,
         data={"term_start": iso(contract.term_start), "term_end": iso(contract.term_end)},
     )
+
+
+def end_contract(contract: Contract, *, reason: EndReason) -> None:
+    """End a locked contract now (its ``ends_on`` set by the caller)."""
+    _end(contract, reason=reason)
 
 
 def _end(contract: Contract, *, reason: EndReason) -> None:
