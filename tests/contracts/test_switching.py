@@ -9,6 +9,8 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
 
 from tests.conftest import client_for
 from tests.contracts.conftest import writer
@@ -49,8 +51,10 @@ def test_a_customer_coming_in_is_switched_on_on_the_agreed_day_in_the_time_frame
         window_from=time(8),
         window_until=time(12),
     )
-    kinds = [row.what for row in selectors.deadlines_ahead(on=date(2027, 3, 1)).rows]
-    assert any("provider switch" in str(what) for what in kinds)
+    with translation.override("de"):
+        wanted = gettext("Switch the service on: provider switch on the agreed day")
+        kinds = [str(row.what) for row in selectors.deadlines_ahead(on=date(2027, 3, 1)).rows]
+    assert wanted in kinds
     clock.now = datetime.combine(date(2027, 3, 10), time(10, 15), tzinfo=BERLIN)
     done = switching.switch_in_done(actor=writer(), switch=switch)
     contract.refresh_from_db()
