@@ -357,6 +357,10 @@ SUPPORT_MAILDIR = env_str("SUPPORT_MAILDIR", "")
 # METRICS_TOKEN; empty refuses every request.
 PROBE_BASE_URL = env_str("PROBE_BASE_URL", SITE_URL)
 PROBE_TOKEN = env_str("PROBE_TOKEN", "")
+# A member account without a second factor that the probe signs in with every minute (the
+# "sign-in works" check); without it the probe only checks that the sign-in form answers.
+PROBE_LOGIN_EMAIL = env_str("PROBE_LOGIN_EMAIL", "")
+PROBE_LOGIN_PASSWORD = env_str("PROBE_LOGIN_PASSWORD", "")
 METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 
 # --- video calls ------------------------------------------------------------------------------

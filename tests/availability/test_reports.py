@@ -112,7 +112,7 @@ def test_the_real_checks_find_a_working_database_layer_and_outbox_and_a_stuck_ma
     results = {
         function: probes._timed(function, check)
         for function, check in probes.checks()
-        if function in (Check.DATABASE, Check.SIGNALLING, Check.MAIL, Check.TASKS)
+        if function in (Check.DATABASE, Check.MAIL, Check.TASKS)
     }
     assert all(result.ok for result in results.values()), results
     OutboxMail.objects.create(
@@ -138,6 +138,36 @@ def test_the_pages_and_sign_in_checks_ask_the_running_server(
     settings.PROBE_BASE_URL = "http://127.0.0.1:9"  # nothing listens on the discard port
     down = probes._timed(Check.PAGES, probes.check_pages)
     assert not down.ok and down.detail
+
+
+def test_the_signalling_check_reaches_the_websocket_endpoint(
+    live_app: Any, settings: SettingsWrapper
+):
+    settings.PROBE_BASE_URL = live_app.url
+    answered = probes._timed(Check.SIGNALLING, probes.check_signalling)
+    assert answered.ok, answered.detail
+    settings.PROBE_BASE_URL = "http://127.0.0.1:9"  # nothing listens on the discard port
+    down = probes._timed(Check.SIGNALLING, probes.check_signalling)
+    assert not down.ok and down.detail
+
+
+def test_the_sign_in_check_signs_in_with_the_probe_account(
+    live_server: Any, settings: SettingsWrapper
+):
+    from tests.factories import PASSWORD, UserFactory
+
+    member = UserFactory()
+    settings.PROBE_BASE_URL = live_server.url
+    # Without a probe account the check can only see the form, and says so.
+    settings.PROBE_LOGIN_EMAIL, settings.PROBE_LOGIN_PASSWORD = "", ""
+    form_only = probes._timed(Check.LOGIN, probes.check_login)
+    assert form_only.ok and "no probe account" in form_only.detail
+    settings.PROBE_LOGIN_EMAIL, settings.PROBE_LOGIN_PASSWORD = member.email, PASSWORD
+    signed_in = probes._timed(Check.LOGIN, probes.check_login)
+    assert signed_in.ok and signed_in.detail == "", signed_in.detail
+    settings.PROBE_LOGIN_PASSWORD = "not-the-password"
+    refused = probes._timed(Check.LOGIN, probes.check_login)
+    assert not refused.ok and "could not sign in" in refused.detail
 
 
 @pytest.fixture
@@ -467,3 +497,27 @@ def test_a_contact_sees_their_customers_figure_incidents_and_pdf_but_not_another
             reverse("customer_area:availability:report")
         )
         assert response.status_code in (302, 403)
+
+
+def test_on_the_first_the_operator_is_told_which_customers_stayed_below_97_percent(
+    clock: Clock, settings: SettingsWrapper
+):
+    settings.OPERATOR_CONTACT_EMAIL = "betrieb@treffpunkt.example"
+    below, _contact = customer_with_contact()
+    customer_with_contact()  # another customer, who met the promise
+    services.open_incident(
+        actor=watcher(),
+        title="Großer Ausfall",
+        started_at=at(date(2027, 2, 1), 9),
+        ended_at=at(date(2027, 2, 3), 17),
+        customers=[below],
+    )
+    assert services.flag_months_below_goal(today=date(2027, 3, 1)) == {"customers_below": 1}
+    mail = OutboxMail.objects.get(template="availability/below_goal")
+    assert mail.to_address == "betrieb@treffpunkt.example"
+    assert f"- {below.legal_name}: 92.85 %" in mail.body_text
+    assert mail.body_text.count("\n- ") == 1  # only the customer below the promise
+    assert AuditEntry.objects.filter(code="availability.month.flagged").count() == 1
+    # A month everyone met sends nothing.
+    assert services.flag_months_below_goal(today=date(2027, 4, 1)) == {"customers_below": 0}
+    assert OutboxMail.objects.filter(template="availability/below_goal").count() == 1

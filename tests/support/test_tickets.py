@@ -413,3 +413,24 @@ def test_support_answers_from_the_ticket_page_and_a_refusal_keeps_the_form(
         ).status_code
         == 404
     )
+
+
+def test_ticket_deadlines_are_on_the_operators_deadline_dashboard(friday_evening: Clock):
+    from treffpunkt.contracts import selectors
+
+    _customer, contact = customer_with_contact()
+    ticket = report(contact)
+    with translation.override("de"):
+        rows = selectors.deadlines_ahead(on=date(2027, 3, 5)).rows
+        reaction = gettext("Answer the fault ticket (reaction time, service hours)")
+        fix = gettext("Fix the fault (fix time, service hours)")
+        found = {(str(row.what), row.due, row.reference, row.url) for row in rows}
+    url = reverse("backoffice:support:ticket", args=[ticket.pk])
+    assert (reaction, date(2027, 3, 8), ticket.subject, url) in found
+    assert (fix, date(2027, 3, 8), ticket.subject, url) in found
+    # Answered: the reaction row goes; resolved: the fix row goes too.
+    services.take_ticket(actor=supporter(), ticket=ticket)
+    services.resolve(actor=supporter(), ticket=ticket, text="Erledigt.")
+    with translation.override("de"):
+        left = {str(row.what) for row in selectors.deadlines_ahead(on=date(2027, 3, 5)).rows}
+    assert reaction not in left and fix not in left

@@ -16,7 +16,7 @@ from treffpunkt.core.registries import (
     NavEntry,
     registry,
 )
-from treffpunkt.core.scheduler import Daily, Every, PeriodicJob
+from treffpunkt.core.scheduler import Daily, Every, Monthly, PeriodicJob
 
 
 def _reads_availability(user: Any) -> bool:
@@ -72,6 +72,10 @@ AUDIT_CODES = (
     ),
     AuditCode("availability.results.cleaned", _("Old probe results were deleted.")),
     AuditCode(
+        "availability.month.flagged",
+        _("Customers below 97.0 % last month were named to the operator."),
+    ),
+    AuditCode(
         "availability.maintenance.planned",
         _("%(actor)s planned and announced the maintenance window %(target)s."),
     ),
@@ -79,7 +83,11 @@ AUDIT_CODES = (
 
 
 def register() -> None:
-    from treffpunkt.availability.tasks import clean_probe_results_task, run_probe_task
+    from treffpunkt.availability.tasks import (
+        clean_probe_results_task,
+        flag_months_below_goal_task,
+        run_probe_task,
+    )
 
     registry.add_data_rules(
         DataRule(
@@ -112,5 +120,11 @@ def register() -> None:
             task=clean_probe_results_task,
             when=Daily(time(3, 30), "Europe/Berlin"),
             description="Delete probe results older than 400 days.",
+        ),
+        PeriodicJob(
+            name="availability.flag_months_below_goal",
+            task=flag_months_below_goal_task,
+            when=Monthly(1, time(7, 0), "Europe/Berlin"),
+            description="Name the customers whose last month stayed below 97.0 % to the operator.",
         ),
     )

@@ -6,11 +6,14 @@ configured) is left out rather than recorded as working."""
 
 from __future__ import annotations
 
+import http.cookiejar
 import os
+import re
 import socket
 import struct
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -75,10 +78,41 @@ def check_pages() -> str:
 
 
 def check_login() -> str:
-    """The sign-in page answers with its form (the way in for everyone)."""
-    body = _get(reverse("accounts:login"))
-    if b'name="csrfmiddlewaretoken"' not in body:
+    """Signing in works: with a probe account (``PROBE_LOGIN_EMAIL``/``PROBE_LOGIN_PASSWORD``,
+    a member without a second factor) the probe signs in as a browser would, form and session
+    cookie included; without one it can only check that the sign-in form answers, and says so."""
+    path = reverse("accounts:login")
+    if not (settings.PROBE_LOGIN_EMAIL and settings.PROBE_LOGIN_PASSWORD):
+        body = _get(path)
+        if b'name="csrfmiddlewaretoken"' not in body:
+            raise RuntimeError("the sign-in page has no form")
+        return "form only: no probe account configured"
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    url = settings.PROBE_BASE_URL.rstrip("/") + path
+    if urlsplit(url).scheme not in ("http", "https"):
+        raise ValueError(f"PROBE_BASE_URL must be http(s): {url}")
+    with opener.open(url, timeout=TIMEOUT_S) as page:  # http(s) checked above
+        body = page.read(200_000).decode("utf-8", "replace")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body)
+    if token is None:
         raise RuntimeError("the sign-in page has no form")
+    form = urllib.parse.urlencode(
+        {
+            "csrfmiddlewaretoken": token.group(1),
+            "username": settings.PROBE_LOGIN_EMAIL,
+            "password": settings.PROBE_LOGIN_PASSWORD,
+        }
+    ).encode()
+    request = urllib.request.Request(  # noqa: S310  # the same checked address
+        url, data=form, headers={"Referer": url, "User-Agent": "treffpunkt-probe"}
+    )
+    with opener.open(request, timeout=TIMEOUT_S) as answer:
+        landed = answer.geturl()
+    if urlsplit(landed).path == path or not any(
+        c.name == settings.SESSION_COOKIE_NAME for c in jar
+    ):
+        raise RuntimeError("the probe account could not sign in")
     return ""
 
 
@@ -94,8 +128,33 @@ def check_tasks() -> str:
     return ""
 
 
+def check_websocket() -> str:
+    """The WebSocket endpoint of the live events (the same server path call signalling uses)
+    answers a handshake. The probe has no session, so the server may refuse it (403) or close
+    at once: either is an answer; no connection, or none in time, is the failure."""
+    from websockets.exceptions import InvalidStatus, WebSocketException
+    from websockets.sync.client import connect
+
+    base = urlsplit(settings.PROBE_BASE_URL)
+    if base.scheme not in ("http", "https"):
+        raise ValueError(f"PROBE_BASE_URL must be http(s): {settings.PROBE_BASE_URL}")
+    scheme = "wss" if base.scheme == "https" else "ws"
+    url = f"{scheme}://{base.netloc}/ws/ereignisse/"
+    try:
+        with connect(url, open_timeout=TIMEOUT_S, close_timeout=1) as socket_:
+            socket_.close()
+    except InvalidStatus as refused:
+        if refused.response.status_code >= 500:
+            raise RuntimeError(f"status {refused.response.status_code}") from refused
+        return f"refused without a session ({refused.response.status_code})"
+    except WebSocketException as closed:
+        return f"closed without a session ({type(closed).__name__})"
+    return ""
+
+
 def check_signalling() -> str:
-    """The channel layer that carries call signalling delivers a message to a channel."""
+    """The channel layer that carries call signalling delivers a message to a channel, and
+    the WebSocket endpoint answers."""
     layer = get_channel_layer()
     if layer is None:
         raise RuntimeError("no channel layer")
@@ -110,7 +169,7 @@ def check_signalling() -> str:
             raise RuntimeError("the layer returned another message")
 
     async_to_sync(round_trip)()
-    return ""
+    return check_websocket()
 
 
 def check_mail() -> str:

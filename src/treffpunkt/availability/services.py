@@ -9,7 +9,7 @@ affected customers' contacts by mail. Every change is a transaction with an audi
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -291,3 +291,41 @@ def clean_probe_results(*, now: datetime | None = None) -> int:
         deleted, _per_model = ProbeResult.objects.filter(at__lt=cutoff).delete()
         audit.record("availability.results.cleaned", actor=None, data={"deleted": deleted})
     return deleted
+
+
+# --- the month below the promise --------------------------------------------------------------
+
+
+def flag_months_below_goal(*, today: date | None = None) -> dict[str, int]:
+    """On the first of a month: every customer whose last month stayed below 97.0 % is named
+    to the operator by mail (``OPERATOR_CONTACT_EMAIL``), with the figure; the overview page
+    shows them too. Run twice, it mails twice (a reminder does no harm); nothing when all met."""
+    from treffpunkt.availability import selectors
+
+    day = today or clock.operator_today()
+    last_month = (day.replace(day=1) - timedelta(days=1)).replace(day=1)
+    below = []
+    for customer in Customer.objects.order_by("legal_name"):
+        report = selectors.month_report(last_month, customer)
+        if report.below_goal:
+            below.append((customer.legal_name, f"{report.figure.percent:.2f} %"))
+    if below and settings.OPERATOR_CONTACT_EMAIL:
+        with transaction.atomic():
+            queue_mail(
+                template="availability/below_goal",
+                context={
+                    "month": f"{last_month:%m/%Y}",
+                    "rows": below,
+                    "url": settings.SITE_URL
+                    + reverse("backoffice:availability:overview")
+                    + f"?monat={last_month:%Y-%m}",
+                },
+                to_address=settings.OPERATOR_CONTACT_EMAIL,
+                language=settings.LANGUAGE_CODE,
+            )
+            audit.record(
+                "availability.month.flagged",
+                actor=None,
+                data={"month": f"{last_month:%Y-%m}", "customers": len(below)},
+            )
+    return {"customers_below": len(below)}

@@ -66,8 +66,51 @@ AUDIT_CODES = (
 )
 
 
+def _deadline_sources() -> dict[str, Any]:
+    """Tickets on the operator's deadline dashboard: the reaction due for tickets nobody has
+    answered, the fix due for tickets being worked on (a waiting ticket's clock stands)."""
+    from django.db.models.functions import TruncDate
+    from django.urls import reverse
+
+    from treffpunkt.contracts.selectors import Source
+    from treffpunkt.support.models import Ticket, TicketState
+
+    fields = ("pk", "subject", "customer__customer_number", "customer__legal_name")
+
+    def ticket_url(pk: int) -> str:
+        return reverse("backoffice:support:ticket", args=[pk])
+
+    return {
+        "support.reaction": Source(
+            _("Answer the fault ticket (reaction time, service hours)"),
+            _("Open the ticket"),
+            lambda day, horizon: (
+                Ticket.objects.annotate(due_day=TruncDate("reaction_due_at"))
+                .exclude(state=TicketState.RESOLVED)
+                .filter(reacted_at__isnull=True, due_day__lte=horizon)
+            ),
+            "due_day",
+            fields,
+            ticket_url,
+        ),
+        "support.fix": Source(
+            _("Fix the fault (fix time, service hours)"),
+            _("Open the ticket"),
+            lambda day, horizon: Ticket.objects.annotate(due_day=TruncDate("fix_due_at")).filter(
+                state__in=[TicketState.OPEN, TicketState.IN_PROGRESS], due_day__lte=horizon
+            ),
+            "due_day",
+            fields,
+            ticket_url,
+        ),
+    }
+
+
 def register() -> None:
     from treffpunkt.support.demo import describe_support_demo, load_support_demo
+
+    for key, source in _deadline_sources().items():
+        registry.add_deadline_source(key, source)
 
     registry.add_nav(*NAVIGATION)
     registry.add_audit_codes(*AUDIT_CODES)
