@@ -73,7 +73,7 @@ AUDIT_CODES = (
     AuditCode("availability.results.cleaned", _("Old probe results were deleted.")),
     AuditCode(
         "availability.month.flagged",
-        _("Customers below 97.0 % last month were named to the operator."),
+        _("The customers below the promised availability last month were named to the operator."),
     ),
     AuditCode(
         "availability.maintenance.planned",
