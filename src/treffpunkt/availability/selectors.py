@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TypeVar
 
 from django.db import models
 
@@ -13,10 +14,12 @@ from treffpunkt.availability.models import Incident, MaintenanceWindow
 from treffpunkt.core import clock
 from treffpunkt.customers.models import Customer
 
+Scoped = TypeVar("Scoped", Incident, MaintenanceWindow)
+
 
 def _concerning(
-    queryset: models.QuerySet[models.Model], customer: Customer | None
-) -> models.QuerySet[models.Model]:
+    queryset: models.QuerySet[Scoped], customer: Customer | None
+) -> models.QuerySet[Scoped]:
     if customer is None:
         return queryset.filter(customers__isnull=True)
     return queryset.filter(models.Q(customers__isnull=True) | models.Q(customers=customer))
@@ -27,13 +30,13 @@ def incidents_in(month: date, customer: Customer | None) -> list[Incident]:
     found = Incident.objects.filter(started_at__lt=end).filter(
         models.Q(ended_at__isnull=True) | models.Q(ended_at__gt=start)
     )
-    return list(_concerning(found, customer).distinct().order_by("started_at", "pk"))  # type: ignore[arg-type]
+    return list(_concerning(found, customer).distinct().order_by("started_at", "pk"))
 
 
 def maintenance_in(month: date, customer: Customer | None) -> list[MaintenanceWindow]:
     start, end = figures.month_bounds(month)
     found = MaintenanceWindow.objects.filter(starts_at__lt=end, ends_at__gt=start)
-    return list(_concerning(found, customer).distinct().order_by("starts_at", "pk"))  # type: ignore[arg-type]
+    return list(_concerning(found, customer).distinct().order_by("starts_at", "pk"))
 
 
 @dataclass(frozen=True)

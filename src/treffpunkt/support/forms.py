@@ -38,6 +38,7 @@ class FilesField(forms.FileField):
         return [super().clean(data, initial)] if data else []
 
 
+# django-stubs types ModelChoiceField by a parameter Django itself does not take at runtime.
 class DeviceField(forms.ModelChoiceField):  # type: ignore[type-arg]
     """A delivered device of the customer, by product and delivery day."""
 
