@@ -20,9 +20,11 @@ pytestmark = [
 
 
 async def _connect(cookie: str | None) -> tuple[WebsocketCommunicator, bool, int | None]:
-    """The stream, past the unread count of messages it starts with."""
+    """The stream, past its hello and the unread count of messages it starts with."""
     communicator, connected, code = await open_socket("/ws/ereignisse/", cookie)
     if connected:
+        hello = json.loads(await communicator.receive_from(timeout=3))
+        assert hello["type"] == "hello"
         first = json.loads(await communicator.receive_from(timeout=3))
         assert first == {"type": "unread", "count": 0}
     return communicator, connected, code
@@ -40,13 +42,15 @@ async def test_a_logged_in_user_gets_pong_and_events_for_them_only():
     communicator, connected, _ = await _connect(await sync_to_async(session_cookie)(member))
     assert connected
     await communicator.send_to(text_data=json.dumps({"type": "ping"}))
-    assert json.loads(await communicator.receive_from()) == {"type": "pong"}
+    assert json.loads(await communicator.receive_from()) == {"type": "pong", "seq": 0}
 
     await sync_to_async(notify_user)(other.pk, {"type": "messages.new", "url": "/for-other/"})
     await sync_to_async(notify_user)(member.pk, {"type": "messages.new", "url": "/for-member/"})
+    # Numbered per person: the member's first event is 1, whatever others got.
     assert json.loads(await communicator.receive_from()) == {
         "type": "messages.new",
         "url": "/for-member/",
+        "seq": 1,
     }
     assert await communicator.receive_nothing(timeout=0.2)
     await communicator.disconnect()

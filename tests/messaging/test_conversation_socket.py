@@ -61,9 +61,12 @@ async def connect_as(user: User, conversation: Conversation) -> tuple[WebsocketC
 
 
 async def events_stream(user: User, *, expect_count: int | None = None) -> WebsocketCommunicator:
-    """The user's event stream, after the count it sends on connecting (checked if given)."""
+    """The user's event stream, after its hello and the count it sends on connecting (checked
+    if given)."""
     communicator, connected, code = await open_socket("/ws/ereignisse/", await cookie_of(user))
     assert connected, code
+    hello = await receive_json(communicator, timeout=3)
+    assert hello["type"] == "hello" and isinstance(hello["seq"], int)
     first = await receive_json(communicator, timeout=3)
     assert first["type"] == "unread"
     if expect_count is not None:
@@ -109,6 +112,7 @@ async def test_participants_get_hello_with_their_side_and_the_newest_message(
         "side": "member" if role == "member" else "staff",
         "status": "open",
         "last_id": newest,
+        "seq": 1,  # the first question was the conversation's first event
     }
     assert await sync_to_async(ConversationPresence.objects.filter(user=user).count)() == 1
     await communicator.disconnect()
@@ -157,10 +161,13 @@ async def test_the_first_answer_from_the_team_assigns_the_conversation_and_says_
     message = await next_of_type(member, "message")
     assigned = await next_of_type(member, "assigned")
     assert message["side"] == "staff" and message["author"] == world.staff.display_name
+    # The first question was event 1; the answer is 2 and the assignment it causes 3.
+    assert message["seq"] == 2
     assert assigned == {
         "type": "assigned",
         "staff_id": world.staff.pk,
         "staff": world.staff.display_name,
+        "seq": 3,
     }
 
 
@@ -173,7 +180,7 @@ async def test_read_state_reaches_the_other_side_and_moves_only_forward(
 
     await send_json(staff, {"type": "read", "up_to": first})
     read = await next_of_type(member, "read")
-    assert read == {"type": "read", "side": "staff", "up_to": first}
+    assert read == {"type": "read", "side": "staff", "up_to": first, "seq": 2}
 
     # Marking an older id again changes nothing and says nothing.
     await send_json(staff, {"type": "read", "up_to": 0})
@@ -207,11 +214,12 @@ async def test_assignment_and_closing_by_the_team_arrive_live(world: World, inqu
         "type": "assigned",
         "staff_id": world.staff.pk,
         "staff": world.staff.display_name,
+        "seq": 2,
     }
     await sync_to_async(services.close)(actor=world.staff, conversation=inquiry)
-    assert await next_of_type(member, "status") == {"type": "status", "status": "closed"}
+    assert await next_of_type(member, "status") == {"type": "status", "status": "closed", "seq": 3}
     await sync_to_async(services.reopen)(actor=world.staff, conversation=inquiry)
-    assert await next_of_type(member, "status") == {"type": "status", "status": "open"}
+    assert await next_of_type(member, "status") == {"type": "status", "status": "open", "seq": 4}
 
 
 async def test_writing_into_a_closed_conversation_opens_it_again(
@@ -222,8 +230,10 @@ async def test_writing_into_a_closed_conversation_opens_it_again(
     assert hello["status"] == "closed"
     member, _ = await connect_as(world.member, inquiry)
     await send_json(member, {"type": "send", "text": "Eine Nachfrage", "ref": "x"})
-    await next_of_type(staff, "message")
-    assert await next_of_type(staff, "status") == {"type": "status", "status": "open"}
+    message = await next_of_type(staff, "message")
+    # Event 1 the question, 2 the closing, 3 the new message, 4 the reopening it causes.
+    assert message["seq"] == 3
+    assert await next_of_type(staff, "status") == {"type": "status", "status": "open", "seq": 4}
     await sync_to_async(inquiry.refresh_from_db)()
     assert inquiry.status == Status.OPEN and inquiry.closed_at is None
 
@@ -248,7 +258,8 @@ async def test_after_a_reconnection_the_page_gets_what_it_missed(
 async def test_ping_keeps_the_socket_and_answers_pong(world: World, inquiry: Conversation):
     member, _ = await connect_as(world.member, inquiry)
     await send_json(member, {"type": "ping"})
-    assert await receive_json(member) == {"type": "pong"}
+    # With the newest event's number: a page whose last event was lost notices it here.
+    assert await receive_json(member) == {"type": "pong", "seq": 1}
 
 
 # --- refused frames -----------------------------------------------------------------------------
@@ -282,7 +293,7 @@ async def test_broken_frames_get_an_error_and_write_nothing(
     assert await sync_to_async(Message.objects.count)() == before
     # The socket stays usable.
     await send_json(member, {"type": "ping"})
-    assert await receive_json(member) == {"type": "pong"}
+    assert (await receive_json(member))["type"] == "pong"
 
 
 async def test_binary_frames_are_refused(world: World, inquiry: Conversation):
@@ -365,7 +376,11 @@ async def test_the_member_hears_the_new_unread_count_and_a_content_free_notice(
     events = [await receive_json(stream, timeout=3) for _ in range(2)]
     by_type = {event["type"]: event for event in events}
     assert by_type["unread"] == {"type": "unread", "count": 1}
-    assert by_type["messages.new"] == {"type": "messages.new", "url": inquiry.get_absolute_url()}
+    assert by_type["messages.new"] == {
+        "type": "messages.new",
+        "url": inquiry.get_absolute_url(),
+        "seq": 1,
+    }
     assert "Vertrauliche" not in json.dumps(events)
 
     member, _ = await connect_as(world.member, inquiry)

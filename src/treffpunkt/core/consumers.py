@@ -8,17 +8,23 @@ from collections.abc import Callable
 from typing import Any
 
 from channels.consumer import get_handler_name
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from treffpunkt.core import frames
-from treffpunkt.core.realtime import user_group
+from treffpunkt.core.realtime import MISSED_LIMIT, current_user_seq, missed_user_events, user_group
 from treffpunkt.core.registries import registry
 
 MAX_FRAME_BYTES = 4096
 MAX_FRAMES_PER_10_SECONDS = 30
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_POLICY = 4408
-EVENT_FRAMES: frames.Schemas = {"ping": {}}
+MAX_SEQ = 2**53 - 1  # what JavaScript numbers hold exactly
+EVENT_FRAMES: frames.Schemas = {
+    "ping": {},
+    # After a reconnection or a gap in the numbers: the events after ``after_seq``.
+    "sync": {"after_seq": frames.small_int(MAX_SEQ)},
+}
 
 
 def _parse_event_frame(text_data: str | None) -> dict[str, Any]:
@@ -90,6 +96,10 @@ class UserEventsConsumer(JsonSocketConsumer):
         for group in self.joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
+        # The number of the newest event so far: the page fetches what it missed since it
+        # last heard from its stream, and knows where it stands.
+        seq = await database_sync_to_async(current_user_seq)(user.pk)
+        await self._send({"type": "hello", "seq": seq})
 
     async def disconnect(self, code: int) -> None:
         for group in getattr(self, "joined", []):
@@ -100,7 +110,24 @@ class UserEventsConsumer(JsonSocketConsumer):
         if frame is None:
             return
         if frame["type"] == "ping":
-            await self._send({"type": "pong"})
+            # With the current number, so that a page whose last event was lost notices it.
+            seq = await database_sync_to_async(current_user_seq)(self.scope["user"].pk)
+            await self._send({"type": "pong", "seq": seq})
+        elif frame["type"] == "sync":
+            await self._send_missed(frame["after_seq"])
+
+    async def _send_missed(self, after_seq: int) -> None:
+        user_id = self.scope["user"].pk
+
+        def missed() -> tuple[list[dict[str, Any]], int]:
+            return missed_user_events(user_id, after_seq=after_seq), current_user_seq(user_id)
+
+        events, seq = await database_sync_to_async(missed)()
+        for event in events:
+            await self._send(event)
+        if len(events) == MISSED_LIMIT:
+            seq = events[-1]["seq"]  # more are waiting: the page asks again from here
+        await self._send({"type": "synced", "seq": seq})
 
     async def user_event(self, message: dict[str, Any]) -> None:
         await self._send(message["event"])

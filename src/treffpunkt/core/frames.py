@@ -11,7 +11,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 Check = Callable[[Any], bool]
-Schemas = Mapping[str, Mapping[str, Check]]
+Fields = Mapping[str, Check]
+# A type's schema, or several alternatives told apart by their field names.
+Schemas = Mapping[str, Fields | tuple[Fields, ...]]
 
 
 class InvalidFrame(ValueError):
@@ -46,7 +48,10 @@ def parse(text_data: str | None, schemas: Schemas, *, max_bytes: int) -> dict[st
     schema = schemas.get(frame_type) if isinstance(frame_type, str) else None
     if schema is None:
         raise InvalidFrame("unknown type")
-    if set(frame) - {"type"} != set(schema):
+    given = set(frame) - {"type"}
+    alternatives = schema if isinstance(schema, tuple) else (schema,)
+    schema = next((fields for fields in alternatives if given == set(fields)), None)
+    if schema is None:
         raise InvalidFrame("wrong fields")
     for name, check in schema.items():
         if not check(frame[name]):

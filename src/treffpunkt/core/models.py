@@ -64,3 +64,35 @@ class ScheduledRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job} @ {self.slot_start:%Y-%m-%d %H:%M}"
+
+
+class LiveEventStream(models.Model):
+    """How many live events a user's stream has carried: the last sequence number given out.
+    Taking the next number updates this row, so two events for one person queue on it and
+    their numbers follow the order of their commits."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    last_seq = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"live events of user {self.user_id}: {self.last_seq}"
+
+
+class LiveEvent(models.Model):
+    """One event of a user's stream, kept for a day so that a page which missed it (a dropped
+    connection, a lost delivery between processes) can fetch it by its number."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    seq = models.PositiveBigIntegerField()
+    event: models.JSONField[Any] = models.JSONField()
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "seq"], name="core_live_event_unique_seq")
+        ]
+
+    def __str__(self) -> str:
+        return f"live event {self.seq} of user {self.user_id}"

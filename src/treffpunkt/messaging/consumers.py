@@ -26,7 +26,13 @@ from treffpunkt.core.realtime import GroupSend, checked_event, send_all, sends_c
 from treffpunkt.messaging import frames, services
 from treffpunkt.messaging.models import Conversation, Message
 from treffpunkt.messaging.realtime import conversation_group, message_event
-from treffpunkt.messaging.selectors import ConversationNotFound, side_of, unread_count
+from treffpunkt.messaging.selectors import (
+    ConversationNotFound,
+    current_seq,
+    live_state,
+    side_of,
+    unread_count,
+)
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_NOT_FOUND = 4404
@@ -72,6 +78,8 @@ class ConversationConsumer(JsonSocketConsumer):
                 "last_id": max(
                     conversation.last_member_message_id, conversation.last_staff_message_id
                 ),
+                # The newest event's number: a page behind it fetches what it missed.
+                "seq": conversation.event_seq,
             }
         )
 
@@ -92,15 +100,26 @@ class ConversationConsumer(JsonSocketConsumer):
             await self._post(frame["text"], frame["ref"])
         elif kind == "read":
             await self._mark_read(frame["up_to"])
+        elif kind == "sync" and "after_seq" in frame:
+            await self._send_missed_events(frame["after_seq"])
         elif kind == "sync":
             await self._send_missed(frame["after"])
 
     async def _still_here(self) -> None:
+        """Answer a ping with the newest event's number, so that a page whose last event was
+        lost (and which hears nothing after it) notices within one ping."""
         now = time.monotonic()
-        if now - self.last_presence_write >= PRESENCE_WRITE_SECONDS:
+        write_presence = now - self.last_presence_write >= PRESENCE_WRITE_SECONDS
+        if write_presence:
             self.last_presence_write = now
-            await database_sync_to_async(services.still_on_page)(channel_name=self.channel_name)
-        await self._send({"type": "pong"})
+
+        def still_here() -> int:
+            if write_presence:
+                services.still_on_page(channel_name=self.channel_name)
+            return current_seq(self.conversation.pk)
+
+        seq = await database_sync_to_async(still_here)()
+        await self._send({"type": "pong", "seq": seq})
 
     async def _post(self, text: str, ref: str) -> None:
         def post() -> tuple[services.Posted, list[GroupSend]]:
@@ -154,6 +173,38 @@ class ConversationConsumer(JsonSocketConsumer):
 
         for event in await database_sync_to_async(missed)():
             await self._send(event)
+
+    async def _send_missed_events(self, after_seq: int) -> None:
+        """Every message numbered after ``after_seq``, oldest first, then the conversation's
+        state (status, assignee, read marks) with the number it stands at: together they
+        replace whatever events the page missed. The state is read first and the messages up
+        to its number after: a message and its number are committed together, so every
+        message up to that number is there, and the page's count never runs ahead of what it
+        was sent."""
+
+        def missed() -> tuple[list[dict[str, Any]], dict[str, Any]]:
+            state = live_state(self.conversation.pk)
+            messages = list(
+                Message.objects.filter(
+                    conversation=self.conversation, seq__gt=after_seq, seq__lte=state["seq"]
+                )
+                .select_related("author")
+                .prefetch_related("attachments")
+                .order_by("seq")[: SYNC_LIMIT + 1]
+            )
+            if len(messages) > SYNC_LIMIT:
+                # More than one answer's worth: the page asks again from the last one sent.
+                messages = messages[:SYNC_LIMIT]
+                state["seq"] = messages[-1].seq
+            events = [
+                message_event(message, list(message.attachments.all())) for message in messages
+            ]
+            return events, state
+
+        events, state = await database_sync_to_async(missed)()
+        for event in events:
+            await self._send(event)
+        await self._send(state)
 
     async def conversation_event(self, message: dict[str, Any]) -> None:
         await self._send(message["event"])

@@ -18,8 +18,10 @@ SCHEMAS: frames.Schemas = {
     # ``ref`` is the page's own label for the message, echoed in the answer.
     "send": {"text": short_text(5000), "ref": short_text(64)},
     "read": {"up_to": small_int(MAX_MESSAGE_ID)},
-    # After a reconnection: everything after the newest message the page has.
-    "sync": {"after": small_int(MAX_MESSAGE_ID)},
+    # After a reconnection or a gap in the event numbers: everything after the newest message
+    # the page has (``after``, a message id), or after the last event number up to which it
+    # has everything (``after_seq``); the answer ends with the conversation's state.
+    "sync": ({"after": small_int(MAX_MESSAGE_ID)}, {"after_seq": small_int(MAX_MESSAGE_ID)}),
 }
 
 

@@ -100,6 +100,10 @@ class Conversation(models.Model):
     # The newest message id of each side (0: none yet). Unread = newer than the reader's marker.
     last_member_message_id = models.PositiveBigIntegerField(default=0)
     last_staff_message_id = models.PositiveBigIntegerField(default=0)
+    # The number of the newest event of this conversation's live stream (messages, read marks,
+    # assignment, open/closed): each event takes the next one in its transaction, so an open
+    # page that sees a number skipped knows it missed something and fetches it.
+    event_seq = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         ordering = ["-last_message_at", "-pk"]
@@ -136,10 +140,17 @@ class Message(models.Model):
     from_member = models.BooleanField()
     text = models.TextField(blank=True)
     created_at = models.DateTimeField()
+    # Its number in the conversation's event stream (``Conversation.event_seq``).
+    seq = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         ordering = ["pk"]
         indexes = [models.Index(fields=["author", "created_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation", "seq"], name="messaging_message_unique_seq"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"message {self.pk} in conversation {self.conversation_id}"

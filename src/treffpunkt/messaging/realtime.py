@@ -29,6 +29,7 @@ def attachment_url(attachment: Attachment, conversation_id: int) -> str:
 def message_event(message: Message, attachments: list[Attachment]) -> dict[str, Any]:
     return {
         "type": "message",
+        "seq": message.seq,
         "id": message.pk,
         "author": message.author.display_name,
         "author_id": message.author_id,

@@ -6,7 +6,7 @@ or anyone on its organization's team. Everybody else is told it does not exist.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from django.db.models import BooleanField, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -154,3 +154,30 @@ def offered_topics(organization: Organization | None) -> QuerySet[InquiryTopic]:
 def policy_for(organization: Organization) -> MessagingPolicy:
     policy, _ = MessagingPolicy.objects.get_or_create(organization=organization)
     return policy
+
+
+def live_state(conversation_id: int) -> dict[str, Any]:
+    """What a page that missed events needs besides the messages: the conversation's state as
+    of its newest event number (the ``state`` event of a sync)."""
+    conversation = Conversation.objects.select_related("assigned_to").get(pk=conversation_id)
+    marks = ReadMarker.objects.filter(conversation_id=conversation_id).values_list(
+        "user_id", "last_read_id"
+    )
+    read = {"member": 0, "staff": 0}
+    for user_id, last_read in marks:
+        side = "member" if user_id == conversation.member_id else "staff"
+        read[side] = max(read[side], last_read)
+    assignee = conversation.assigned_to
+    return {
+        "type": "state",
+        "seq": conversation.event_seq,
+        "status": conversation.status,
+        "assignee": assignee.display_name if assignee else None,
+        "read": read,
+    }
+
+
+def current_seq(conversation_id: int) -> int:
+    """The number of the conversation's newest event."""
+    found = Conversation.objects.filter(pk=conversation_id).values_list("event_seq", flat=True)
+    return next(iter(found), 0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from treffpunkt.accounts.models import User
 from treffpunkt.core import audit
@@ -43,14 +43,35 @@ def _audit(
     )
 
 
-def _announce_assignment(conversation: Conversation) -> None:
+def _next_seq(conversation_id: int) -> int:
+    """The next number of the conversation's event stream. The update holds the row's lock
+    until the transaction ends, so numbers follow the order of commits, with no gap."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            'UPDATE "messaging_conversation" SET "event_seq" = "event_seq" + 1 '
+            'WHERE "id" = %s RETURNING "event_seq"',
+            [conversation_id],
+        )
+        row = cursor.fetchone()
+    return int(row[0])
+
+
+def _publish(conversation_id: int, event: dict[str, Any], *, seq: int | None = None) -> None:
+    """Send ``event`` to the conversation's open pages after commit, numbered: with ``seq``
+    when the caller already took the number, otherwise with the next one."""
+    number = _next_seq(conversation_id) if seq is None else seq
+    realtime.to_conversation(conversation_id, {**event, "seq": number})
+
+
+def _announce_assignment(conversation: Conversation, *, seq: int | None = None) -> None:
     assignee = conversation.assigned_to
-    realtime.to_conversation(
+    _publish(
         conversation.pk,
         {
             "type": "assigned",
             "staff_id": assignee.pk if assignee else None,
             "staff": assignee.display_name if assignee else None,
         },
+        seq=seq,
     )
     realtime.recount_for_team(conversation.organization_id)

@@ -10,7 +10,7 @@ from treffpunkt.core import clock
 from treffpunkt.core.errors import DomainError, NotAllowed
 from treffpunkt.messaging import realtime
 from treffpunkt.messaging.models import Conversation, Status
-from treffpunkt.messaging.services._common import _announce_assignment, _audit
+from treffpunkt.messaging.services._common import _announce_assignment, _audit, _publish
 
 
 def _team_member(actor: User, conversation: Conversation) -> None:
@@ -48,7 +48,7 @@ def close(*, actor: User, conversation: Conversation) -> Conversation:
         locked.closed_at = clock.now()
         locked.save(update_fields=["status", "closed_at"])
         _audit(locked, "closed", actor=actor)
-        realtime.to_conversation(locked.pk, {"type": "status", "status": Status.CLOSED})
+        _publish(locked.pk, {"type": "status", "status": Status.CLOSED})
         realtime.recount_for_team(locked.organization_id)
     return locked
 
@@ -63,7 +63,7 @@ def reopen(*, actor: User, conversation: Conversation) -> Conversation:
         locked.closed_at = None
         locked.save(update_fields=["status", "closed_at"])
         _audit(locked, "reopened", actor=actor)
-        realtime.to_conversation(locked.pk, {"type": "status", "status": Status.OPEN})
+        _publish(locked.pk, {"type": "status", "status": Status.OPEN})
         realtime.recount_for_team(locked.organization_id)
     return locked
 

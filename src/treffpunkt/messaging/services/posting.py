@@ -18,7 +18,12 @@ from treffpunkt.core.errors import DomainError, NotAllowed
 from treffpunkt.messaging import files, realtime
 from treffpunkt.messaging.models import Attachment, Conversation, InquiryTopic, Message, Status
 from treffpunkt.messaging.selectors import may_take_part
-from treffpunkt.messaging.services._common import _advance_marker, _announce_assignment, _audit
+from treffpunkt.messaging.services._common import (
+    _advance_marker,
+    _announce_assignment,
+    _audit,
+    _publish,
+)
 from treffpunkt.messaging.services.notices import _schedule_member_notice
 
 MAX_TEXT_CHARS = 5000
@@ -74,6 +79,7 @@ CHANGED_BY_A_MESSAGE = (
     "last_message_at",
     "last_member_message_id",
     "last_staff_message_id",
+    "event_seq",
 )
 
 
@@ -93,8 +99,17 @@ def _write_message(
     now: datetime,
 ) -> Posted:
     from_member = author.is_member
+    reopens = conversation.status == Status.CLOSED
+    takes_on = not from_member and conversation.assigned_to_id is None
+    # The conversation's row is locked: its event numbers are taken here without a query of
+    # their own, one each for the message, the reopening and the assignment it causes.
     message = Message.objects.create(
-        conversation=conversation, author=author, from_member=from_member, text=text, created_at=now
+        conversation=conversation,
+        author=author,
+        from_member=from_member,
+        text=text,
+        created_at=now,
+        seq=conversation.event_seq + 1,
     )
     attachments = Attachment.objects.bulk_create(
         Attachment(
@@ -107,15 +122,18 @@ def _write_message(
         )
         for item, saved in zip(checked, stored, strict=True)
     )
-    changed: dict[str, Any] = {"last_message_at": now}
+    changed: dict[str, Any] = {
+        "last_message_at": now,
+        "event_seq": conversation.event_seq + 1 + int(reopens) + int(takes_on),
+    }
     if from_member:
         changed["last_member_message_id"] = message.pk
     else:
         changed["last_staff_message_id"] = message.pk
-        if conversation.assigned_to_id is None:
+        if takes_on:
             # The first person of the team to answer takes the conversation on.
             changed["assigned_to"] = author
-    if conversation.status == Status.CLOSED:
+    if reopens:
         # Writing into a closed conversation opens it again, so nothing goes unanswered.
         changed.update(status=Status.OPEN, closed_at=None)
     Conversation.objects.filter(pk=conversation.pk).update(**changed)
@@ -129,11 +147,14 @@ def _after_message(
     conversation: Conversation, posted: Posted, *, reopened: bool, assigned_now: bool
 ) -> None:
     message = posted.message
-    realtime.to_conversation(conversation.pk, realtime.message_event(message, posted.attachments))
+    seq = message.seq
+    _publish(conversation.pk, realtime.message_event(message, posted.attachments), seq=seq)
     if reopened:
-        realtime.to_conversation(conversation.pk, {"type": "status", "status": Status.OPEN})
+        seq += 1
+        _publish(conversation.pk, {"type": "status", "status": Status.OPEN}, seq=seq)
     if assigned_now:
-        _announce_assignment(conversation)
+        seq += 1
+        _announce_assignment(conversation, seq=seq)
     if message.from_member:
         realtime.recount_for_team(conversation.organization_id)
     else:

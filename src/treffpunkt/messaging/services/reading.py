@@ -13,7 +13,7 @@ from treffpunkt.core.errors import NotAllowed
 from treffpunkt.messaging import realtime
 from treffpunkt.messaging.models import Conversation, ConversationPresence, ReadMarker
 from treffpunkt.messaging.selectors import ConversationNotFound, may_take_part, side_of
-from treffpunkt.messaging.services._common import _advance_marker
+from treffpunkt.messaging.services._common import _advance_marker, _publish
 
 
 def mark_read(*, user: User, conversation: Conversation, up_to: int | None = None) -> int:
@@ -26,9 +26,7 @@ def mark_read(*, user: User, conversation: Conversation, up_to: int | None = Non
         newest = max(conversation.last_member_message_id, conversation.last_staff_message_id)
         target = newest if up_to is None else min(up_to, newest)
         if target > 0 and _advance_marker(conversation=conversation, user=user, up_to=target):
-            realtime.to_conversation(
-                conversation.pk, {"type": "read", "side": side_of(user), "up_to": target}
-            )
+            _publish(conversation.pk, {"type": "read", "side": side_of(user), "up_to": target})
             realtime.recount_for_user(user.pk)
         marker = ReadMarker.objects.filter(conversation=conversation, user=user).first()
         return marker.last_read_id if marker else 0
