@@ -447,3 +447,68 @@ async def test_a_press_during_a_running_call_hands_the_call_to_that_page(
     assert await sync_to_async(CallSession.objects.count)() == 1
     await member.disconnect()
     await staff.disconnect()
+
+
+# --- the appointment changes under a running call -------------------------------------------
+
+
+async def test_cancelling_the_appointment_ends_the_running_call_on_both_screens(
+    world: World, appointment: Appointment
+):
+    from treffpunkt.booking import services as booking
+
+    member, staff = await both_in_call(world, appointment)
+    await sync_to_async(booking.cancel_appointment)(
+        actor=world.staff, appointment_id=appointment.pk, reason="Krankheit"
+    )
+    for side in (member, staff):
+        ended = await next_of_type(side, "ended")
+        assert ended == {"type": "ended", "reason": "cancelled", "by": "staff"}
+    session = await sync_to_async(CallSession.objects.get)(appointment=appointment)
+    assert session.ended_at is not None and session.end_reason == EndReason.CANCELLED
+    # And no new call: the appointment is no longer confirmed.
+    await send_json(member, {"type": "ready"})
+    await send_json(staff, {"type": "ready"})
+    assert await sync_to_async(CallSession.objects.count)() == 1
+
+
+async def test_moving_the_appointment_ends_the_running_call_with_its_reason(
+    world: World, appointment: Appointment
+):
+    from treffpunkt.booking import services as booking
+
+    from datetime import datetime, time
+    from zoneinfo import ZoneInfo
+
+    from treffpunkt.booking.models import WeeklyHours
+
+    berlin = ZoneInfo("Europe/Berlin")
+    new_start = datetime.combine(
+        datetime.now(berlin).date() + timedelta(days=2), time(10), tzinfo=berlin
+    )
+    await sync_to_async(WeeklyHours.objects.create)(
+        staff=world.staff, weekday=new_start.weekday(), start=time(8), end=time(18)
+    )
+    member, staff = await both_in_call(world, appointment)
+    await sync_to_async(booking.move_appointment)(
+        actor=world.staff, appointment_id=appointment.pk, start=new_start
+    )
+    for side in (member, staff):
+        ended = await next_of_type(side, "ended")
+        assert ended == {"type": "ended", "reason": "moved", "by": "staff"}
+    session = await sync_to_async(CallSession.objects.get)(appointment=appointment)
+    assert session.end_reason == EndReason.MOVED
+
+
+async def test_a_page_waiting_for_the_call_is_told_when_the_appointment_is_cancelled(
+    world: World, appointment: Appointment
+):
+    from treffpunkt.booking import services as booking
+
+    member = await join_as(world.member, appointment)
+    await sync_to_async(booking.cancel_appointment)(
+        actor=world.staff, appointment_id=appointment.pk, reason="Krankheit"
+    )
+    ended = await next_of_type(member, "ended")
+    assert ended == {"type": "ended", "reason": "cancelled", "by": "staff"}
+    assert not await sync_to_async(CallSession.objects.exists)()

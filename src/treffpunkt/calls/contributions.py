@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from treffpunkt.accounts.models import User
+from treffpunkt.booking.change_listeners import Change, add_change_listener
 from treffpunkt.booking.models import Appointment, AppointmentStatus
 from treffpunkt.booking.page_parts import AppointmentPagePart, add_appointment_page_part
 from treffpunkt.core.registries import AuditCode, DataRule, DemoLoader, registry
@@ -36,6 +37,12 @@ def _call_box(appointment: Appointment, viewer: User, now: datetime) -> dict[str
     }
 
 
+def _end_call_of_changed_appointment(appointment: Appointment, change: Change, actor: User) -> None:
+    from treffpunkt.calls.services import end_for_changed_appointment
+
+    end_for_changed_appointment(appointment=appointment, change=change, actor=actor)
+
+
 def register() -> None:
     from treffpunkt.calls.demo import describe_calls_demo, load_calls_demo
 
@@ -45,6 +52,7 @@ def register() -> None:
     from treffpunkt.calls.tasks import clean_presence, end_abandoned_calls
 
     registry.add_audit_codes(*AUDIT_CODES)
+    add_change_listener("calls.end_running_call", _end_call_of_changed_appointment)
     add_appointment_page_part(
         AppointmentPagePart("calls.call_box", "calls/_appointment_box.html", _call_box, order=20)
     )

@@ -16,6 +16,8 @@ class EndReason(models.TextChoices):
     HUNG_UP = "hung_up", _("hung up")
     EVERYONE_LEFT = "everyone_left", _("both left the page")
     WINDOW_CLOSED = "window_closed", _("the call window closed")
+    CANCELLED = "cancelled", _("the appointment was cancelled")
+    MOVED = "moved", _("the appointment was moved")
 
 
 class CallSession(models.Model):

@@ -8,6 +8,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Literal
 
 from django.db import transaction
 from django.db.models import F
@@ -227,6 +228,25 @@ def hang_up(*, user: User, appointment_id: int) -> CallSession | None:
             return None
         _end(session, reason=EndReason.HUNG_UP, actor=user, now=now, by=role)
         return session
+
+
+def end_for_changed_appointment(
+    *, appointment: Appointment, change: Literal["cancelled", "moved"], actor: User
+) -> CallSession | None:
+    """The appointment was cancelled or moved (inside that change's transaction): a running
+    call ends, and both call pages are told why, also when no call runs (they show it and no
+    longer offer to start)."""
+    reason = EndReason.CANCELLED if change == "cancelled" else EndReason.MOVED
+    by = role_in_call(appointment, actor) or ""
+    CallPresence.objects.filter(appointment=appointment).update(ready_at=None)
+    session = running_session(appointment.pk)
+    if session is None:
+        realtime.notify_call(
+            appointment.pk, {"type": "call.ended", "reason": str(reason), "by": by}
+        )
+        return None
+    _end(session, reason=reason, actor=actor, now=clock.now(), by=by)
+    return session
 
 
 def _end(

@@ -34,6 +34,14 @@ def page_strings() -> dict[str, str]:
         "ended": _("The conversation has ended."),
         "endedByOther": _("%(name)s has ended the conversation."),
         "endedWindow": _("The time for this conversation is over."),
+        "endedCancelled": _(
+            "The appointment was cancelled, so the conversation has ended. "
+            "The appointment page says more."
+        ),
+        "endedMoved": _(
+            "The appointment was moved to another time, so the conversation has ended. "
+            "The appointment page shows the new time."
+        ),
         "replaced": _("You opened this conversation in another window. This window is closed."),
         "closedWindow": _("The call window is closed. Reload the page to see the times."),
         "socketLost": _("No connection to the server. Trying again …"),

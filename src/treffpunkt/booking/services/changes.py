@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from treffpunkt.accounts.models import User
 from treffpunkt.booking.calendar import CANCEL, REQUEST
+from treffpunkt.booking.change_listeners import appointment_changed
 from treffpunkt.booking.models import Appointment, AppointmentStatus, ReminderSent
 from treffpunkt.booking.selectors import policy_for
 from treffpunkt.booking.services._common import (
@@ -110,6 +111,7 @@ def _cancel(
         _mail_member(appointment, "booking/cancelled", method=method, extra=extra)
     _mail_staff(appointment, "booking/cancelled_staff", method=method, extra=extra)
     _notify_both(appointment, "booking.cancelled")
+    appointment_changed(appointment, "cancelled", actor=actor)
 
 
 def move_appointment(*, actor: User, appointment_id: int, start: datetime) -> Appointment:
@@ -138,4 +140,5 @@ def move_appointment(*, actor: User, appointment_id: int, start: datetime) -> Ap
             appointment, "booking/moved_staff", method=REQUEST, extra={"old_start": old_start}
         )
         _notify_both(appointment, "booking.moved")
+        appointment_changed(appointment, "moved", actor=actor)
     return appointment
