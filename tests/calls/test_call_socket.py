@@ -475,11 +475,10 @@ async def test_cancelling_the_appointment_ends_the_running_call_on_both_screens(
 async def test_moving_the_appointment_ends_the_running_call_with_its_reason(
     world: World, appointment: Appointment
 ):
-    from treffpunkt.booking import services as booking
-
     from datetime import datetime, time
     from zoneinfo import ZoneInfo
 
+    from treffpunkt.booking import services as booking
     from treffpunkt.booking.models import WeeklyHours
 
     berlin = ZoneInfo("Europe/Berlin")
