@@ -222,3 +222,22 @@ def test_a_text_attachment_stored_before_binary_ones_existed_is_still_sent(world
     )
     part = _parts(deliver_outbox()[0])["a.ics"]
     assert part.get_payload(decode=True) == b"BEGIN:VCALENDAR\r\n"
+
+
+def test_a_mail_sent_again_after_its_worker_died_keeps_its_message_id(
+    world: World, smtp_server: SmtpServer
+):
+    """At least once is right; the repeat must be recognizably the same mail."""
+    _register(world.org, 1)
+    stored = OutboxMail.objects.get()
+    assert stored.message_id.startswith("<") and stored.message_id.endswith("@treffpunkt.invalid>")
+    _make_all_due()
+    assert send_due_mail() == 1
+    # The worker died after the mail server took the mail, before it could record that.
+    OutboxMail.objects.filter(pk=stored.pk).update(status=MailStatus.PENDING, sent_at=None)
+    _make_all_due()
+    assert send_due_mail() == 1
+    sent_ids = [message["Message-ID"] for message in smtp_server.messages]
+    assert sent_ids == [stored.message_id, stored.message_id]
+    other = queue_mail(template=stored.template, context={}, to_address="b@example.org")
+    assert other.message_id != stored.message_id

@@ -39,6 +39,9 @@ class OutboxMail(models.Model):
     # with "encoding": "base64" (see services.MailAttachment).
     attachments: models.JSONField[Any] = models.JSONField(default=list, blank=True)
     headers: models.JSONField[Any] = models.JSONField(default=dict, blank=True)
+    # Made when the mail is queued, not at each try: a mail sent again (its worker died after
+    # the mail server took it) is recognizably the same mail, and a mail client shows it once.
+    message_id = models.CharField(_("Message-ID"), max_length=250, blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=MailStatus.choices, default=MailStatus.PENDING
     )

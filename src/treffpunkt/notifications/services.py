@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from email import encoders
 from email.mime.base import MIMEBase
 from email.mime.text import MIMEText
+from email.utils import make_msgid, parseaddr
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -99,9 +100,17 @@ def queue_mail(
         body_html=body_html,
         attachments=[item.as_stored() for item in attachments or []],
         next_attempt_at=clock.now(),
+        message_id=new_message_id(),
     )
     transaction.on_commit(lambda: _enqueue_delivery(mail.pk))
     return mail
+
+
+def new_message_id() -> str:
+    """A Message-ID in the sender's domain (the part after the @ of DEFAULT_FROM_EMAIL)."""
+    _name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    domain = address.rpartition("@")[2] or "treffpunkt.invalid"
+    return make_msgid(domain=domain)
 
 
 def _enqueue_delivery(mail_id: int) -> None:
@@ -138,7 +147,12 @@ def _as_message(mail: OutboxMail) -> EmailMultiAlternatives:
         body=mail.body_text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[mail.to_address],
-        headers={"Auto-Submitted": "auto-generated", **mail.headers},
+        headers={
+            "Auto-Submitted": "auto-generated",
+            # Mails queued before Message-IDs were stored get one now.
+            "Message-ID": mail.message_id or new_message_id(),
+            **mail.headers,
+        },
     )
     if mail.body_html:
         message.attach_alternative(mail.body_html, "text/html")
