@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
 
 from treffpunkt.accounts.models import (
@@ -46,16 +46,32 @@ def terms_awaiting_acceptance(user: User) -> list[TermsVersion]:
 
     Members use the organization's service under its terms; staff and admins work for the
     organization and are bound by their employment, so only members are asked.
+
+    Asked on every request of a member, so one query: the versions whose date has come, newest
+    first, each marked whether this member accepted it; the first of each kind is in force.
+    (An organization has a handful of versions over the years.)
     """
-    if not user.is_authenticated or not user.is_member or user.organization is None:
+    if not user.is_authenticated or not user.is_member or user.organization_id is None:
         return []
-    in_force = versions_in_force(organization=user.organization)
-    accepted = set(
-        TermsAcceptance.objects.filter(user=user, version__in=in_force).values_list(
-            "version_id", flat=True
+    versions = (
+        TermsVersion.objects.filter(
+            organization_id=user.organization_id, effective_at__lte=clock.now()
         )
+        .annotate(
+            accepted=Exists(
+                TermsAcceptance.objects.filter(user_id=user.pk, version_id=OuterRef("pk"))
+            )
+        )
+        .order_by("-effective_at", "-number")
     )
-    return [version for version in in_force if version.pk not in accepted]
+    in_force: dict[str, TermsVersion] = {}
+    for version in versions:
+        in_force.setdefault(version.kind, version)
+    return [
+        in_force[kind]
+        for kind in TermsKind.values
+        if kind in in_force and not in_force[kind].accepted  # type: ignore[attr-defined]
+    ]
 
 
 def published_versions(*, organization: Organization, kind: str) -> QuerySet[TermsVersion]:
