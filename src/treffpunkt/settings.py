@@ -135,6 +135,12 @@ if DATABASE_URL:
             "max_size": env_int("DATABASE_POOL_SIZE", 20),
             "timeout": env_int("DATABASE_POOL_TIMEOUT_SECONDS", 20),
         }
+        # The pool checks each connection (one empty statement) before handing it out: after a
+        # restart of PostgreSQL its idle connections are dead, and without the check the first
+        # requests got them and answered 500 (2 of 20). Django 5.2 gives the pool psycopg's
+        # ConnectionPool.check_connection for this setting; a "check" in the pool options
+        # above would collide with it (TypeError).
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -164,30 +170,49 @@ if REDIS_URL:
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "treffpunkt"),
         }
     }
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                # A pool large enough for many sockets closing at once (the default of 100
-                # raised MaxConnectionsError). No socket_timeout: channels_redis listens with a
-                # 5 s blocking read of its own, and with a client read timeout set, a socket
-                # closed while its listener was still connecting left that listener hanging
-                # for good (redis-py 7.4, Python 3.11).
-                "hosts": [
-                    {
-                        "address": REDIS_URL,
-                        "max_connections": env_int("REDIS_MAX_CONNECTIONS", 2000),
-                    }
-                ],
-                "prefix": env_str("CHANNEL_PREFIX", "treffpunkt"),
-                # Messages waiting per process, not per page: all pages of a process share one
-                # queue in Redis, and group sends beyond it are dropped without an error. The
-                # default of 100 lost three of four messages at 200 a second
-                # (bench/msg_latency.py --redis).
-                "capacity": env_int("CHANNEL_CAPACITY", 5000),
-            },
+    # Which of channels_redis's layers carries the events between processes (decision 0015):
+    # "pubsub" (Redis PUBLISH/SUBSCRIBE, one connection per process) or "lists" (the older
+    # layer: a Redis list per process, polled with BLPOP, with a capacity beyond which group
+    # sends are dropped).
+    CHANNEL_LAYER = env_str("CHANNEL_LAYER", "pubsub")
+    if CHANNEL_LAYER == "lists":
+        CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels_redis.core.RedisChannelLayer",
+                "CONFIG": {
+                    # A pool large enough for many sockets closing at once (the default of 100
+                    # raised MaxConnectionsError). No socket_timeout: channels_redis listens
+                    # with a 5 s blocking read of its own, and with a client read timeout set,
+                    # a socket closed while its listener was still connecting left that
+                    # listener hanging for good (redis-py 7.4, Python 3.11).
+                    "hosts": [
+                        {
+                            "address": REDIS_URL,
+                            "max_connections": env_int("REDIS_MAX_CONNECTIONS", 2000),
+                        }
+                    ],
+                    "prefix": env_str("CHANNEL_PREFIX", "treffpunkt"),
+                    # Messages waiting per process, not per page: group sends beyond it are
+                    # dropped without an error (the default of 100 lost three of four
+                    # messages at 200 a second).
+                    "capacity": env_int("CHANNEL_CAPACITY", 5000),
+                },
+            }
         }
-    }
+    elif CHANNEL_LAYER == "pubsub":
+        CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                "CONFIG": {
+                    "hosts": [REDIS_URL],
+                    "prefix": env_str("CHANNEL_PREFIX", "treffpunkt"),
+                },
+            }
+        }
+    else:
+        raise ImproperlyConfigured(
+            f"CHANNEL_LAYER must be 'pubsub' or 'lists', not {CHANNEL_LAYER!r}"
+        )
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "treffpunkt.core.layers.ProcessChannelLayer"}}
@@ -264,7 +289,7 @@ STORAGES = {
     },
     "staticfiles": {
         "BACKEND": (
-            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            "treffpunkt.core.staticfiles.ModuleStaticFilesStorage"
             if PRODUCTION
             else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )

@@ -4,7 +4,7 @@ import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections
 
 from treffpunkt.core import clock
 from treffpunkt.core.registries import registry
@@ -24,7 +24,16 @@ class Command(BaseCommand):
             self.stdout.write(f"scheduled: {job.name} {job.when} - {job.description}")
         while True:
             close_old_connections()
-            run_due_jobs(jobs=schedule, at=clock.now())
+            try:
+                run_due_jobs(jobs=schedule, at=clock.now())
+            except DatabaseError as exc:
+                if once:
+                    raise
+                # The database went away under a check (a restart): nothing was enqueued
+                # twice (each run is recorded in the same transaction), so the next check
+                # simply tries again on a fresh connection.
+                self.stderr.write(f"database unavailable, trying again: {exc}")
+                close_old_connections()
             if once:
                 return
             time.sleep(interval)
