@@ -19,11 +19,11 @@ from treffpunkt.messaging.models import Conversation, InquiryTopic
 pytestmark = pytest.mark.django_db
 
 # The bounds: today's counts on SQLite and PostgreSQL alike (savepoints count), so that a new
-# query on these paths is a decision. Posting: lock, rate check, message, conversation, read
+# query on these paths is a decision. Posting: lock with the rate check, message, conversation, read
 # marker, audit entry, member notice, and the member's live event (number and kept copy).
 # Requesting: session, login, second factor, terms (one query), slot search, the appointment,
 # its conversation, audit entries, two mails, the staff member's live event.
-POST_MESSAGE_QUERIES = 11
+POST_MESSAGE_QUERIES = 10
 REQUEST_SLOT_QUERIES = 34
 INBOX_QUERIES = 8
 AGENDA_QUERIES = 8

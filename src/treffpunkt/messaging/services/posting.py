@@ -9,6 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count, IntegerField, Subquery
 from django.utils.translation import gettext as _
 
 from treffpunkt.accounts.models import User
@@ -51,10 +52,21 @@ def _check_content(text: str, uploads: list[files.Upload]) -> tuple[str, list[fi
     return text, checked
 
 
-def _check_rate(author: User, now: datetime) -> None:
-    limit = settings.MESSAGES_PER_MINUTE
-    recent = Message.objects.filter(author=author, created_at__gt=now - timedelta(minutes=1))
-    if recent.count() >= limit:
+def _recent_by(author: User, now: datetime) -> Subquery:
+    """How many messages ``author`` wrote in the last minute, as a subquery: read in the same
+    round trip as the conversation's lock."""
+    recent = (
+        Message.objects.filter(author=author, created_at__gt=now - timedelta(minutes=1))
+        .order_by()
+        .values("author")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return Subquery(recent, output_field=IntegerField())
+
+
+def _check_rate(recent: int | None) -> None:
+    if (recent or 0) >= settings.MESSAGES_PER_MINUTE:
         raise DomainError(
             _("You are sending messages very quickly. Please wait a minute and try again."),
             code="too_fast",
@@ -183,9 +195,10 @@ def post_message(
             locked = (
                 Conversation.objects.select_for_update(of=("self",))
                 .select_related("organization")
+                .annotate(recent_by_author=_recent_by(author, now))
                 .get(pk=conversation.pk)
             )
-            _check_rate(author, now)
+            _check_rate(locked.recent_by_author)
             reopened = locked.status == Status.CLOSED
             assigned_before = locked.assigned_to_id
             posted = _write_message(
