@@ -241,3 +241,45 @@ def test_a_mail_sent_again_after_its_worker_died_keeps_its_message_id(
     assert sent_ids == [stored.message_id, stored.message_id]
     other = queue_mail(template=stored.template, context={}, to_address="b@example.org")
     assert other.message_id != stored.message_id
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_mails_of_one_transaction_go_to_one_delivery_task(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    from treffpunkt.notifications import services
+
+    enqueued: list[list[int]] = []
+    monkeypatch.setattr(services, "_enqueue_delivery", lambda ids: enqueued.append(list(ids)))
+
+    def queue(address: str) -> OutboxMail:
+        return queue_mail(template="accounts/confirm_email", context={}, to_address=address)
+
+    with transaction.atomic():
+        first, second = queue("a@example.org"), queue("b@example.org")
+        try:
+            with transaction.atomic():
+                queue("rolled-back@example.org")
+                raise RuntimeError("this step failed")
+        except RuntimeError:
+            pass
+        third = queue("c@example.org")
+        assert enqueued == []  # nothing before the commit
+    assert len(enqueued) == 1
+    # The rolled-back mail's id may ride along; no mail has it, and delivery skips it.
+    existing = [
+        mail_id for mail_id in enqueued[0] if OutboxMail.objects.filter(pk=mail_id).exists()
+    ]
+    assert existing == [first.pk, second.pk, third.pk]
+    enqueued.clear()
+
+    # A transaction that rolls back enqueues nothing, and the next one starts afresh.
+    with pytest.raises(RuntimeError), transaction.atomic():
+        queue("d@example.org")
+        raise RuntimeError("the change failed")
+    with transaction.atomic():
+        fourth = queue("e@example.org")
+    assert enqueued == [[fourth.pk]]
+    # Outside a transaction a mail is handed over at once.
+    fifth = queue("f@example.org")
+    assert enqueued[-1] == [fifth.pk]

@@ -102,8 +102,39 @@ def queue_mail(
         next_attempt_at=clock.now(),
         message_id=new_message_id(),
     )
-    transaction.on_commit(lambda: _enqueue_delivery(mail.pk))
+    _deliver_after_commit(mail.pk)
     return mail
+
+
+class _MailBatch:
+    """The mails one transaction queued: handed to one delivery task when it commits."""
+
+    def __init__(self) -> None:
+        self.mail_ids: list[int] = []
+
+    def enqueue(self) -> None:
+        # A mail rolled back with its savepoint may have left its id here (SQLite even gives
+        # that id again): once is enough, and the delivery skips an id without a mail.
+        _enqueue_delivery(list(dict.fromkeys(self.mail_ids)))
+
+
+def _deliver_after_commit(mail_id: int) -> None:
+    """One delivery task per transaction, not per mail (a booking queues two or three).
+
+    The batch hangs on the connection while its on-commit hook is pending; a batch whose hook
+    is gone (its transaction or savepoint rolled back) is not reused."""
+    connection = transaction.get_connection()
+    batch: _MailBatch | None = getattr(connection, "_treffpunkt_mail_batch", None)
+    pending = batch is not None and any(
+        hook[1] == batch.enqueue for hook in connection.run_on_commit
+    )
+    if batch is None or not pending or not connection.in_atomic_block:
+        batch = _MailBatch()
+        connection._treffpunkt_mail_batch = batch
+        batch.mail_ids.append(mail_id)
+        transaction.on_commit(batch.enqueue)  # outside a transaction: at once
+        return
+    batch.mail_ids.append(mail_id)
 
 
 def new_message_id() -> str:
@@ -113,14 +144,14 @@ def new_message_id() -> str:
     return make_msgid(domain=domain)
 
 
-def _enqueue_delivery(mail_id: int) -> None:
-    from treffpunkt.notifications.tasks import deliver_mail
+def _enqueue_delivery(mail_ids: list[int]) -> None:
+    from treffpunkt.notifications.tasks import deliver_mails
 
     try:
-        deliver_mail.enqueue(mail_id=mail_id)
+        deliver_mails.enqueue(mail_ids=mail_ids)
     except Exception:
-        # The mail is safe in the outbox; the periodic sweep will pick it up.
-        logger.exception("could not enqueue mail %s; the outbox sweep will send it", mail_id)
+        # The mails are safe in the outbox; the periodic sweep will pick them up.
+        logger.exception("could not enqueue mails %s; the outbox sweep will send them", mail_ids)
 
 
 def retry_delay(attempts: int) -> timedelta:

@@ -11,5 +11,11 @@ def deliver_mail(*, mail_id: int) -> bool:
 
 
 @task()
+def deliver_mails(*, mail_ids: list[int]) -> int:
+    """The mails one transaction queued, in order; returns how many went out now."""
+    return sum(services.deliver(mail_id=mail_id) for mail_id in mail_ids)
+
+
+@task()
 def send_due_mail() -> int:
     return services.send_due_mail()
