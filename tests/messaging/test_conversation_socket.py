@@ -447,3 +447,23 @@ async def test_an_idle_page_still_hears_new_messages_after_a_quiet_while(
     )
     event = await next_of_type(member, "message")
     assert event["text"] == "Nach einer Pause"
+
+
+@pytest.mark.parametrize("change", ["deactivated", "moved_to_other_organization"])
+async def test_someone_who_lost_their_rights_since_connecting_can_no_longer_write(
+    world: World, inquiry: Conversation, change: str
+):
+    staff, _ = await connect_as(world.staff, inquiry)
+
+    def take_rights_away() -> None:
+        if change == "deactivated":
+            User.objects.filter(pk=world.staff.pk).update(is_active=False)
+        else:
+            User.objects.filter(pk=world.staff.pk).update(organization=world.other_org)
+
+    await sync_to_async(take_rights_away)()
+    before = await sync_to_async(Message.objects.count)()
+    await send_json(staff, {"type": "send", "text": "Noch eine Antwort", "ref": "late"})
+    error = await next_of_type(staff, "error")
+    assert error["ref"] == "late" and error["code"] == "not_allowed"
+    assert await sync_to_async(Message.objects.count)() == before

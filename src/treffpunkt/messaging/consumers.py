@@ -123,17 +123,20 @@ class ConversationConsumer(JsonSocketConsumer):
 
     async def _post(self, text: str, ref: str) -> None:
         def post() -> tuple[services.Posted, list[GroupSend]]:
-            # The socket may have been open for hours: a person who left the team (or was
-            # deactivated) meanwhile must not write with the rights they had at connect.
-            self.user.refresh_from_db(fields=["is_active", "role", "organization"])
             # Refusals are shown to the person as they are: in their own language.
             with (
                 translation.override(self.user.preferred_language or settings.LANGUAGE_CODE),
                 sends_collected() as sends,
             ):
                 try:
+                    # The socket may have been open for hours: a person who left the team
+                    # (or was deactivated) meanwhile must not write with the rights they had
+                    # at connect, so their standing is read again with the lock.
                     posted = services.post_message(
-                        author=self.user, conversation=self.conversation, text=text
+                        author=self.user,
+                        conversation=self.conversation,
+                        text=text,
+                        recheck_author=True,
                     )
                 except NotAllowed as exc:
                     raise NotAllowed(_("You can no longer write in this conversation.")) from exc

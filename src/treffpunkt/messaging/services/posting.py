@@ -65,6 +65,16 @@ def _recent_by(author: User, now: datetime) -> Subquery:
     return Subquery(recent, output_field=IntegerField())
 
 
+def _author_now(author: User) -> dict[str, Subquery]:
+    """The author's current standing, as subqueries for the lock query."""
+    row = User.objects.filter(pk=author.pk)
+    return {
+        "author_is_active": Subquery(row.values("is_active")),
+        "author_role": Subquery(row.values("role")),
+        "author_organization_id": Subquery(row.values("organization_id")),
+    }
+
+
 def _check_rate(recent: int | None) -> None:
     if (recent or 0) >= settings.MESSAGES_PER_MINUTE:
         raise DomainError(
@@ -183,8 +193,13 @@ def post_message(
     conversation: Conversation,
     text: str,
     uploads: list[files.Upload] | None = None,
+    recheck_author: bool = False,
 ) -> Posted:
-    """A new message (with up to five files) from the member or someone of the team."""
+    """A new message (with up to five files) from the member or someone of the team.
+
+    ``recheck_author``: ``author`` may be hours old (a socket's user): whether they may still
+    write (active, same role and organization) is read again with the conversation's lock, in
+    the same round trip."""
     if not may_take_part(author, conversation):
         raise NotAllowed
     text, checked = _check_content(text, uploads or [])
@@ -192,12 +207,21 @@ def post_message(
     stored = _store_files(checked)
     try:
         with transaction.atomic():
-            locked = (
+            found = (
                 Conversation.objects.select_for_update(of=("self",))
                 .select_related("organization")
                 .annotate(recent_by_author=_recent_by(author, now))
-                .get(pk=conversation.pk)
             )
+            if recheck_author:
+                found = found.annotate(**_author_now(author))
+            locked = found.get(pk=conversation.pk)
+            if recheck_author:
+                standing: Any = locked  # carries the annotations of _author_now
+                author.is_active = standing.author_is_active
+                author.role = standing.author_role
+                author.organization_id = standing.author_organization_id
+                if not may_take_part(author, locked):
+                    raise NotAllowed
             _check_rate(locked.recent_by_author)
             reopened = locked.status == Status.CLOSED
             assigned_before = locked.assigned_to_id

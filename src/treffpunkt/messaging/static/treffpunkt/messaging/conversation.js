@@ -1,28 +1,104 @@
+// @ts-check
 // A conversation page, live: new messages, read state, assignment and open/closed arrive over
 // the page's socket; text messages go out over it. Without this script the page works by
 // sending the form and reloading. Message text is always set with textContent, never as HTML.
-const data = JSON.parse(document.getElementById("conversation-data").textContent);
+//
+// The conversation's events (message, status, assigned, read) carry sequence numbers; the page
+// starts at `seq` of its data and asks for what it missed after a gap or a reconnection
+// (sequence.js). The server answers with the missed messages and then the conversation's
+// state: {"type": "state", "seq", "status", "assignee", "read": {"member", "staff"}}.
+import { ReconnectingSocket, socketUrl } from "../socket.js";
+import { SequenceTracker } from "../sequence.js";
+
+/**
+ * @typedef {object} Attachment
+ * @property {string} name
+ * @property {string} url
+ * @property {number} size
+ */
+
+/**
+ * @typedef {object} MessageEvent_
+ * @property {number} id
+ * @property {number} author_id
+ * @property {string} author
+ * @property {string} side
+ * @property {string} created
+ * @property {string} text
+ * @property {Attachment[]} attachments
+ */
+
+/**
+ * Every frame the server sends on this socket (the fields of each kind).
+ * @typedef {object} ServerEvent
+ * @property {string} type
+ * @property {number} [seq]
+ * @property {string} [status] hello, status, state
+ * @property {number} [last_id] hello (without sequence numbers)
+ * @property {string} [side] read
+ * @property {number} [up_to] read
+ * @property {string | null} [staff] assigned
+ * @property {string | null} [assignee] state
+ * @property {{member?: number, staff?: number}} [read] state
+ * @property {string} [ref] sent, error
+ * @property {string} [message] error
+ */
+
+/**
+ * @typedef {object} PageData
+ * @property {number} conversation
+ * @property {number} user
+ * @property {"member" | "staff"} side
+ * @property {string} time_zone
+ * @property {number} [seq]
+ * @property {Record<string, string>} strings
+ */
+
+/**
+ * @template {HTMLElement} T
+ * @param {string} id
+ * @param {{new (): T}} type
+ * @returns {T}
+ */
+function find(id, type) {
+  const found = document.getElementById(id);
+  if (!(found instanceof type)) throw new Error(`#${id} is missing`);
+  return found;
+}
+
+/** @type {PageData} */
+const data = JSON.parse(find("conversation-data", HTMLScriptElement).textContent ?? "{}");
 const strings = data.strings;
-const list = document.getElementById("message-list");
-const form = document.getElementById("message-form");
-const textField = form.querySelector("textarea");
+const list = find("message-list", HTMLElement);
+const form = find("message-form", HTMLFormElement);
+const textField = /** @type {HTMLTextAreaElement} */ (form.querySelector("textarea"));
 const fileField = form.querySelector("input[type=file]");
-const sendError = document.getElementById("send-error");
-const connectionState = document.getElementById("connection-state");
-const announcer = document.getElementById("message-announcer");
+const sendError = find("send-error", HTMLElement);
+const connectionState = find("connection-state", HTMLElement);
+const announcer = find("message-announcer", HTMLElement);
 const timeFormat = new Intl.DateTimeFormat(document.documentElement.lang || "de", {
   dateStyle: "short",
   timeStyle: "short",
   timeZone: data.time_zone, // the person's own zone, as on the server-rendered messages
 });
 
-let socket = null;
-let pingTimer = null;
-let lastId = Math.max(0, ...[...list.querySelectorAll("[data-id]")].map((item) => Number(item.dataset.id)));
+/** The rendered messages, in their order. */
+function messageItems() {
+  return /** @type {HTMLElement[]} */ ([...list.querySelectorAll("[data-id]")]);
+}
+
+let lastId = Math.max(0, ...messageItems().map((item) => Number(item.dataset.id)));
 let readSent = 0;
 let refCounter = 0;
-const pending = new Map(); // ref → the text, until the server confirms it
+let reconnected = false;
+/** @type {Map<string, string>} ref → the text, until the server confirms it */
+const pending = new Map();
 
+/**
+ * @param {string} tag
+ * @param {string} [className]
+ * @param {string} [text]
+ */
 function element(tag, className, text) {
   const node = document.createElement(tag);
   if (className) node.className = className;
@@ -30,12 +106,14 @@ function element(tag, className, text) {
   return node;
 }
 
+/** @param {number} bytes */
 function formatSize(bytes) {
   if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
+/** @param {MessageEvent_} event */
 function renderMessage(event) {
   const mine = event.author_id === data.user;
   const ours = event.side === data.side;
@@ -45,7 +123,9 @@ function renderMessage(event) {
   item.dataset.side = event.side;
   const meta = element("p", "message-meta");
   meta.append(element("strong", "", mine ? strings.you : event.author), " ");
-  const time = element("time", "", timeFormat.format(new Date(event.created)));
+  const time = /** @type {HTMLTimeElement} */ (
+    element("time", "", timeFormat.format(new Date(event.created)))
+  );
   time.dateTime = event.created;
   meta.append(time);
   item.append(meta);
@@ -59,7 +139,7 @@ function renderMessage(event) {
     if (list.dataset.filesLabel) files.setAttribute("aria-label", list.dataset.filesLabel);
     for (const file of event.attachments) {
       const entry = element("li");
-      const link = element("a", "", file.name);
+      const link = /** @type {HTMLAnchorElement} */ (element("a", "", file.name));
       link.href = file.url;
       entry.append(link, " ", element("span", "muted", `(${formatSize(file.size)})`));
       files.append(entry);
@@ -74,13 +154,14 @@ function renderMessage(event) {
   return item;
 }
 
+/** @param {MessageEvent_} event */
 function addMessage(event) {
   if (document.getElementById(`nachricht-${event.id}`)) return;
   document.getElementById("no-messages")?.remove();
   const nearBottom = window.innerHeight + window.scrollY >= document.body.scrollHeight - 200;
   // Messages of one conversation are numbered in the order they were written; one that arrives
-  // late (two posts finishing at once) still goes to its place.
-  const later = [...list.querySelectorAll("[data-id]")].find((item) => Number(item.dataset.id) > event.id);
+  // late (two posts finishing at once, or a sync after a gap) still goes to its place.
+  const later = messageItems().find((item) => Number(item.dataset.id) > event.id);
   const rendered = renderMessage(event);
   if (later) later.before(rendered);
   else list.append(rendered);
@@ -92,47 +173,70 @@ function addMessage(event) {
   if (nearBottom || event.author_id === data.user) rendered.scrollIntoView({ block: "nearest" });
 }
 
+/** @param {number} upTo */
 function showRead(upTo) {
   for (const item of list.querySelectorAll(`[data-side="${data.side}"]`)) {
-    if (Number(item.dataset.id) <= upTo) {
-      const read = item.querySelector(".message-read");
-      if (read) read.hidden = false;
-    }
+    if (!(item instanceof HTMLElement) || Number(item.dataset.id) > upTo) continue;
+    const read = item.querySelector(".message-read");
+    if (read instanceof HTMLElement) read.hidden = false;
   }
 }
 
 // Changes that arrive by themselves are also said in the polite live region, each as a line of
 // its own (a message and a status change at once are both read); the last few lines stay.
+/** @param {string} text */
 function announce(text) {
   announcer.append(element("p", "", text));
-  while (announcer.childElementCount > 3) announcer.firstElementChild.remove();
+  while (announcer.firstElementChild && announcer.childElementCount > 3) {
+    announcer.firstElementChild.remove();
+  }
 }
 
 // "Status: Open", "Adviser: Bernd Berater": the term of the facts list, then the new value.
+/**
+ * @param {HTMLElement} holder
+ * @param {string} value
+ */
 function announceFact(holder, value) {
   const term = holder.previousElementSibling ? holder.previousElementSibling.textContent : "";
   announce(term ? `${term}: ${value}` : value);
 }
 
+function shownStatus() {
+  const holder = find("conversation-status", HTMLElement);
+  return holder.querySelector(".status-open") ? "open" : "closed";
+}
+
+/**
+ * @param {string} status
+ * @param {{announced?: boolean}} [options]
+ */
 function showStatus(status, { announced = false } = {}) {
-  const holder = document.getElementById("conversation-status");
+  const holder = find("conversation-status", HTMLElement);
   const open = status === "open";
-  const word = open ? holder.dataset.open : holder.dataset.closed;
+  const word = (open ? holder.dataset.open : holder.dataset.closed) ?? status;
   holder.replaceChildren(element("span", `status status-${status}`, word));
-  const notice = document.getElementById("closed-notice");
+  const notice = find("closed-notice", HTMLElement);
   notice.hidden = open;
   if (announced) {
     if (open) announceFact(holder, word);
-    else announce(notice.textContent);
+    else announce(notice.textContent ?? "");
   }
 }
 
-function showAssignee(name) {
-  const holder = document.getElementById("conversation-assignee");
-  holder.textContent = name || strings.nobody;
-  announceFact(holder, holder.textContent);
+/**
+ * @param {string | null | undefined} name
+ * @param {{onlyIfChanged?: boolean}} [options]
+ */
+function showAssignee(name, { onlyIfChanged = false } = {}) {
+  const holder = find("conversation-assignee", HTMLElement);
+  const text = name || strings.nobody;
+  if (onlyIfChanged && holder.textContent === text) return;
+  holder.textContent = text;
+  announceFact(holder, text);
 }
 
+/** @param {string} text */
 function showError(text) {
   sendError.replaceChildren(element("p", "", text));
   sendError.hidden = false;
@@ -140,34 +244,57 @@ function showError(text) {
 
 // Read only what a person can see: a page in a background tab marks nothing.
 function markRead() {
-  if (document.visibilityState !== "visible" || !socket || socket.readyState !== WebSocket.OPEN) return;
+  if (document.visibilityState !== "visible" || !socket.isOpen) return;
   if (lastId <= readSent) return;
   readSent = lastId;
-  socket.send(JSON.stringify({ type: "read", up_to: lastId }));
+  socket.send({ type: "read", up_to: lastId });
 }
 
+// A page rendered without a number keeps working as before: every event applied, and after a
+// (re)connection the messages after the newest one it has.
+const sequence = new SequenceTracker({
+  initial: data.seq,
+  adopt: false,
+  requestSync: (afterSeq) => socket.send({ type: "sync", after_seq: afterSeq }),
+});
+
+/**
+ * What a sync ends with: the conversation as it is now. Changes are said as if they had
+ * arrived one by one.
+ * @param {ServerEvent} event
+ */
+function applyState(event) {
+  if (event.status && event.status !== shownStatus()) {
+    showStatus(event.status, { announced: true });
+  }
+  if ("assignee" in event) showAssignee(event.assignee, { onlyIfChanged: true });
+  const otherSide = data.side === "staff" ? "member" : "staff";
+  const theirs = event.read?.[otherSide];
+  if (typeof theirs === "number") showRead(theirs);
+  sequence.synced(event.seq);
+}
+
+/** @param {ServerEvent} event */
 function handle(event) {
   switch (event.type) {
     case "hello":
-      showStatus(event.status);
-      if (event.last_id > lastId) socket.send(JSON.stringify({ type: "sync", after: lastId }));
+      if (event.status) showStatus(event.status);
+      if (sequence.lastSeq !== null) sequence.hello(event.seq, { reconnected });
+      else if ((event.last_id ?? 0) > lastId) {
+        // A page without sequence numbers: the messages after the newest one it has.
+        socket.send({ type: "sync", after: lastId });
+      }
       markRead();
-      break;
-    case "message":
-      addMessage(event);
-      break;
-    case "read":
-      if (event.side !== data.side) showRead(event.up_to);
-      break;
-    case "assigned":
-      showAssignee(event.staff);
-      break;
-    case "status":
-      showStatus(event.status, { announced: true });
-      break;
+      return;
+    case "pong":
+      sequence.current(event.seq);
+      return;
+    case "state":
+      applyState(event);
+      return;
     case "sent":
-      pending.delete(event.ref);
-      break;
+      if (event.ref) pending.delete(event.ref);
+      return;
     case "error":
       if (event.ref && pending.has(event.ref)) {
         // Give the text back, so nothing typed is lost.
@@ -175,48 +302,57 @@ function handle(event) {
         pending.delete(event.ref);
       }
       showError(event.message || strings.failed);
+      return;
+    default:
+      break;
+  }
+  // The conversation's own events: each once, in any order.
+  if (!sequence.accept(event.seq)) return;
+  switch (event.type) {
+    case "message":
+      addMessage(/** @type {MessageEvent_} */ (/** @type {unknown} */ (event)));
+      break;
+    case "read":
+      if (event.side !== data.side && typeof event.up_to === "number") showRead(event.up_to);
+      break;
+    case "assigned":
+      showAssignee(event.staff);
+      break;
+    case "status":
+      if (event.status) showStatus(event.status, { announced: true });
       break;
     default:
       break;
   }
 }
 
-function connect(attempt = 0) {
-  const scheme = window.location.protocol === "https:" ? "wss" : "ws";
-  socket = new WebSocket(`${scheme}://${window.location.host}/ws/nachrichten/${data.conversation}/`);
-  socket.addEventListener("open", () => {
-    attempt = 0;
+const socket = new ReconnectingSocket({
+  url: socketUrl(`/ws/nachrichten/${data.conversation}/`),
+  // Logged out, or not ours: the form still works.
+  finalCodes: [4401, 4404],
+  onOpen: (info) => {
+    reconnected = info.reconnected;
     readSent = 0;
     connectionState.textContent = strings.online;
-    pingTimer = window.setInterval(() => socket.send(JSON.stringify({ type: "ping" })), 30000);
-  });
-  socket.addEventListener("message", (message) => {
-    try {
-      handle(JSON.parse(message.data));
-    } catch (error) {
-      console.warn("unreadable event", error);
-    }
-  });
-  socket.addEventListener("close", (closed) => {
-    window.clearInterval(pingTimer);
-    if (closed.code === 4401 || closed.code === 4404) return; // logged out, or not ours: the form still works
-    connectionState.textContent = strings.offline;
-    const pause = Math.min(30000, 1000 * 2 ** attempt);
-    window.setTimeout(() => connect(attempt + 1), pause);
-  });
-}
+  },
+  onClose: (code, { final }) => {
+    sequence.disconnected();
+    if (!final) connectionState.textContent = strings.offline;
+  },
+  onEvent: handle,
+});
 
 form.addEventListener("submit", (submit) => {
   // Files go with the form (a normal upload); text alone goes over the socket when it is open.
-  if (!socket || socket.readyState !== WebSocket.OPEN || (fileField && fileField.files.length)) return;
+  if (!socket.isOpen || (fileField instanceof HTMLInputElement && fileField.files?.length)) return;
   submit.preventDefault();
   sendError.hidden = true;
   const ref = `m${Date.now()}-${(refCounter += 1)}`;
   pending.set(ref, textField.value);
-  socket.send(JSON.stringify({ type: "send", text: textField.value, ref }));
+  socket.send({ type: "send", text: textField.value, ref });
   textField.value = "";
   textField.focus();
 });
 
 document.addEventListener("visibilitychange", markRead);
-connect();
+socket.start();
