@@ -1,25 +1,45 @@
+// @ts-check
 // Live notices for logged-in users: listens on the user's event stream and announces changes
 // (a new appointment request, a confirmation, …) in a polite live region. Pages work without
-// it; this only saves a reload. Reconnects with a growing pause after a drop.
+// it; this only saves a reload. Reconnects with a growing pause after a drop (socket.js).
+//
+// The user's events carry sequence numbers (`seq`, per user); the page starts at the region's
+// `data-seq` and asks for what it missed after a gap or a reconnection (sequence.js): the
+// server sends the missed events, then {"type": "synced", "seq": n}. The unread count is a
+// state, not an event: it carries no number and is always shown.
+import { ReconnectingSocket, socketUrl } from "./socket.js";
+import { SequenceTracker } from "./sequence.js";
+
+/**
+ * @typedef {object} UserEvent
+ * @property {string} type
+ * @property {number} [seq]
+ * @property {number} [count] `unread`
+ * @property {string} [url]
+ * @property {number | string} [appointment]
+ */
+
 const region = document.getElementById("live-notices");
+/** @type {Record<string, string>} */
 const messages = region ? JSON.parse(region.dataset.messages || "{}") : {};
 
 // The unread count of messages in the navigation (a badge and its words for screen readers).
+/** @param {number} count */
 function showUnread(count) {
   for (const badge of document.querySelectorAll("[data-unread-badge]")) {
+    if (!(badge instanceof HTMLElement)) continue;
     badge.textContent = String(count);
     badge.hidden = count === 0;
   }
   for (const words of document.querySelectorAll("[data-unread-text]")) {
-    words.textContent = count === 0 ? "" : ` ${words.dataset.template.replace("{count}", count)}`;
+    if (!(words instanceof HTMLElement)) continue;
+    const template = words.dataset.template ?? "";
+    words.textContent = count === 0 ? "" : ` ${template.replace("{count}", String(count))}`;
   }
 }
 
+/** @param {UserEvent} event */
 function announce(event) {
-  if (event.type === "unread") {
-    showUnread(event.count);
-    return;
-  }
   const text = messages[event.type];
   if (!text || !region) return;
   // A new message on the page that shows it needs no notice.
@@ -27,28 +47,47 @@ function announce(event) {
   const item = document.createElement("p");
   item.className = "message message-info";
   const link = document.createElement("a");
-  link.href = event.url || (event.appointment ? `/termine/${event.appointment}/` : window.location.href);
+  link.href =
+    event.url || (event.appointment ? `/termine/${event.appointment}/` : window.location.href);
   link.textContent = text;
   item.append(link);
   region.replaceChildren(item);
 }
 
-function connect(attempt = 0) {
-  const scheme = window.location.protocol === "https:" ? "wss" : "ws";
-  const socket = new WebSocket(`${scheme}://${window.location.host}/ws/ereignisse/`);
-  socket.addEventListener("open", () => { attempt = 0; });
-  socket.addEventListener("message", (message) => {
-    try {
-      announce(JSON.parse(message.data));
-    } catch (error) {
-      console.warn("unreadable event", error);
-    }
+function listen() {
+  let reconnected = false;
+  const sequence = new SequenceTracker({
+    initial: region?.dataset.seq,
+    requestSync: (afterSeq) => socket.send({ type: "sync", after_seq: afterSeq }),
   });
-  socket.addEventListener("close", (closed) => {
-    if (closed.code === 4401) return; // logged out: nothing to listen to
-    const pause = Math.min(30000, 1000 * 2 ** attempt);
-    window.setTimeout(() => connect(attempt + 1), pause);
+  const socket = new ReconnectingSocket({
+    url: socketUrl("/ws/ereignisse/"),
+    finalCodes: [4401], // logged out: nothing to listen to
+    onOpen: (info) => {
+      reconnected = info.reconnected;
+    },
+    onClose: () => sequence.disconnected(),
+    /** @param {UserEvent} event */
+    onEvent: (event) => {
+      switch (event.type) {
+        case "hello":
+          sequence.hello(event.seq, { reconnected });
+          break;
+        case "pong":
+          sequence.current(event.seq);
+          break;
+        case "synced":
+          sequence.synced(event.seq);
+          break;
+        case "unread":
+          showUnread(event.count ?? 0);
+          break;
+        default:
+          if (sequence.accept(event.seq)) announce(event);
+      }
+    },
   });
+  socket.start();
 }
 
-if (region) connect();
+if (region) listen();

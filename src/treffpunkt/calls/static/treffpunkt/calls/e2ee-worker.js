@@ -1,218 +1,106 @@
-// Frame encryption for the video call (P-CALL-5). A dedicated worker: the page hands it frame
-// keys as CryptoKey objects (they never leave the browser) and the encoded audio and video
-// frames, through RTCRtpScriptTransform or, where only that exists, createEncodedStreams.
-//
-// An encrypted frame looks like this:
-//   [clear header][AES-GCM ciphertext and 16-byte tag][12-byte IV][1-byte key index]
-// The clear header is what the receiving depacketizer needs: 10 bytes of a VP8 key frame, 3 of
-// a VP8 delta frame, 1 of an Opus frame (the same split Jitsi uses). It is authenticated as
-// additional data, so it cannot be changed either. The IV is a random 4-byte salt per key
-// followed by a 64-bit frame counter: never reused under one key.
+// @ts-check
+// Frame encryption for the video call (P-CALL-5). A dedicated module worker: the page hands it
+// frame keys as CryptoKey objects (they never leave the browser) and the encoded audio and
+// video frames, through RTCRtpScriptTransform or, where only that exists, createEncodedStreams.
+// The frame format and the work on each frame are in frame-crypto.js.
+import { FrameCrypto } from "./frame-crypto.js";
 
-const IV_BYTES = 12;
-const TAG_BYTES = 16;
-const TRAILER_BYTES = IV_BYTES + 1;
-const KEPT_RECEIVE_KEYS = 4; // the current key and a few older ones for frames still in flight
-// Replay protection per key: a frame counter is accepted once, and not when it lies this far
-// behind the highest one seen (audio and video share one counter and arrive interleaved).
-const REPLAY_WINDOW = 4096;
+/** @typedef {import("./frame-crypto.js").MediaKind} MediaKind */
+/** @typedef {import("./frame-crypto.js").Frame} Frame */
+/** @typedef {{operation: "encrypt" | "decrypt", kind: MediaKind}} TransformOptions */
 
-let sendKey = null;
-const receiveKeys = new Map();
-let wrongKey = null;
+/**
+ * What the page asks of the worker (see worker-bridge.js); `id` comes back in the answer.
+ * @typedef {{id?: number} & (
+ *   | {op: "streams", readable: ReadableStream<Frame>, writable: WritableStream<Frame>,
+ *      options: TransformOptions}
+ *   | {op: "setSendKey", index: number, generation: number, key: CryptoKey}
+ *   | {op: "addReceiveKey", index: number, generation: number, key: CryptoKey}
+ *   | {op: "reset"}
+ *   | {op: "counters"}
+ *   | {op: "useWrongKeys", key: CryptoKey}
+ * )} WorkerRequest
+ */
 
-const counters = {
-  encrypted: 0,
-  decrypted: 0,
-  audioEncrypted: 0,
-  videoEncrypted: 0,
-  audioDecrypted: 0,
-  videoDecrypted: 0,
-  decryptFailures: 0,
-  missingKey: 0,
-  replayed: 0,
-  duplicates: 0,
-  droppedWithoutKey: 0,
-  sendKeyChanges: 0,
-  receiveKeysInstalled: 0,
-  sendGeneration: 0,
-  receiveGeneration: 0,
-};
+/**
+ * What RTCRtpScriptTransform hands the worker for each sender and receiver.
+ * @typedef {object} TransformEvent
+ * @property {{readable: ReadableStream<Frame>, writable: WritableStream<Frame>,
+ *   options: TransformOptions}} transformer
+ */
 
-function clearBytes(kind, frame) {
-  if (kind === "audio") return 1;
-  return frame.type === "key" ? 10 : 3;
-}
+/**
+ * The parts of a dedicated worker's global scope used here (the project is checked against the
+ * DOM library, which has no worker scope).
+ * @typedef {object} WorkerScope
+ * @property {(message: unknown) => void} postMessage
+ * @property {((event: MessageEvent<WorkerRequest>) => void) | null} onmessage
+ * @property {((event: TransformEvent) => void) | null} onrtctransform
+ */
 
-function nextIv(key) {
-  const iv = new Uint8Array(IV_BYTES);
-  iv.set(key.salt, 0);
-  const view = new DataView(iv.buffer);
-  view.setUint32(4, Math.floor(key.counter / 2 ** 32));
-  view.setUint32(8, key.counter >>> 0);
-  key.counter += 1;
-  return iv;
-}
+const scope = /** @type {WorkerScope} */ (/** @type {unknown} */ (globalThis));
+const frames = new FrameCrypto();
 
-async function encryptFrame(kind, frame, controller) {
-  const key = sendKey;
-  if (key === null) {
-    // Before the other side holds our first key nothing is sent at all: never a clear frame.
-    counters.droppedWithoutKey += 1;
-    return;
-  }
-  const data = new Uint8Array(frame.data);
-  const clear = Math.min(clearBytes(kind, frame), data.length);
-  const iv = nextIv(key);
-  const header = data.subarray(0, clear);
-  const sealed = new Uint8Array(
-    await crypto.subtle.encrypt(
-      { name: "AES-GCM", iv, additionalData: header },
-      key.key,
-      data.subarray(clear),
-    ),
-  );
-  const out = new Uint8Array(clear + sealed.length + TRAILER_BYTES);
-  out.set(header, 0);
-  out.set(sealed, clear);
-  out.set(iv, clear + sealed.length);
-  out[out.length - 1] = key.index;
-  frame.data = out.buffer;
-  counters.encrypted += 1;
-  counters[`${kind}Encrypted`] += 1;
-  controller.enqueue(frame);
-}
-
-async function decryptFrame(kind, frame, controller) {
-  const data = new Uint8Array(frame.data);
-  const clear = clearBytes(kind, frame);
-  if (data.length < clear + TAG_BYTES + TRAILER_BYTES) {
-    counters.decryptFailures += 1;
-    return;
-  }
-  const entry = receiveKeys.get(data[data.length - 1]);
-  if (entry === undefined) {
-    counters.missingKey += 1;
-    counters.decryptFailures += 1;
-    return;
-  }
-  const iv = data.subarray(data.length - TRAILER_BYTES, data.length - 1);
-  const view = new DataView(iv.buffer, iv.byteOffset, IV_BYTES);
-  const frameCounter = view.getUint32(4) * 2 ** 32 + view.getUint32(8);
-  if (entry.seen.has(frameCounter)) {
-    // A second copy of a frame already played: redundant audio (RED) legitimately repeats
-    // frames. Dropped without counting a failure; SRTP below already refuses network replays.
-    counters.duplicates += 1;
-    return;
-  }
-  if (frameCounter <= entry.highest - REPLAY_WINDOW) {
-    counters.replayed += 1;
-    counters.decryptFailures += 1;
-    return;
-  }
-  const key = entry.key;
-  let plain;
+/**
+ * Runs one direction of one track through encryption or decryption: each frame is read,
+ * worked on and written before the next is read, so the frames of one track stay in order.
+ * A plain read-write loop rather than pipeThrough(TransformStream).pipeTo(): a stream and a
+ * pipe less per frame (in an A/B run of bench/e2ee_cpu.py's encrypted call, about 5 % less
+ * CPU for the whole browser).
+ * @param {ReadableStream<Frame>} readable
+ * @param {WritableStream<Frame>} writable
+ * @param {TransformOptions} options
+ */
+async function attach(readable, writable, options) {
+  const { kind } = options;
+  const encrypt = options.operation === "encrypt";
+  const reader = readable.getReader();
+  const writer = writable.getWriter();
   try {
-    plain = new Uint8Array(
-      await crypto.subtle.decrypt(
-        { name: "AES-GCM", iv, additionalData: data.subarray(0, clear) },
-        key,
-        data.subarray(clear, data.length - TRAILER_BYTES),
-      ),
-    );
-  } catch {
-    // Wrong key or a changed frame: the GCM tag does not match. The frame is dropped.
-    counters.decryptFailures += 1;
-    return;
-  }
-  rememberCounter(entry, frameCounter);
-  const out = new Uint8Array(clear + plain.length);
-  out.set(data.subarray(0, clear), 0);
-  out.set(plain, clear);
-  frame.data = out.buffer;
-  counters.decrypted += 1;
-  counters[`${kind}Decrypted`] += 1;
-  controller.enqueue(frame);
-}
-
-function attach(readable, writable, options) {
-  const work = options.operation === "encrypt" ? encryptFrame : decryptFrame;
-  const transform = new TransformStream({
-    transform: (frame, controller) => work(options.kind, frame, controller),
-  });
-  readable
-    .pipeThrough(transform)
-    .pipeTo(writable)
-    .catch(() => {}); // the peer connection closed
-}
-
-function rememberCounter(entry, frameCounter) {
-  entry.seen.add(frameCounter);
-  if (frameCounter > entry.highest) entry.highest = frameCounter;
-  if (entry.seen.size > 2 * REPLAY_WINDOW) {
-    for (const seen of entry.seen) {
-      if (seen <= entry.highest - REPLAY_WINDOW) entry.seen.delete(seen);
+    for (;;) {
+      const { value: frame, done } = await reader.read();
+      if (done) break;
+      if (await (encrypt ? frames.encrypt(kind, frame) : frames.decrypt(kind, frame))) {
+        // The sink takes the frame at once; a failed write means the connection closed.
+        writer.write(frame).catch(() => {});
+      }
     }
+  } catch {
+    // the peer connection closed
   }
 }
 
-function installReceiveKey(index, key) {
-  if (receiveKeys.get(index)?.generation === key.generation) return false; // a resent key
-  receiveKeys.delete(index);
-  receiveKeys.set(index, {
-    key: wrongKey ?? key.cryptoKey,
-    generation: key.generation,
-    seen: new Set(),
-    highest: -1,
-  });
-  while (receiveKeys.size > KEPT_RECEIVE_KEYS) {
-    receiveKeys.delete(receiveKeys.keys().next().value);
-  }
-  return true;
-}
-
-self.onrtctransform = (event) => {
+scope.onrtctransform = (/** @type {TransformEvent} */ event) => {
   const transformer = event.transformer;
   attach(transformer.readable, transformer.writable, transformer.options);
 };
 
-self.onmessage = (event) => {
+scope.onmessage = (/** @type {MessageEvent<WorkerRequest>} */ event) => {
   const message = event.data;
-  const reply = (data) => self.postMessage({ id: message.id, ...data });
+  /** @param {object} data */
+  const reply = (data) => scope.postMessage({ id: message.id, ...data });
   switch (message.op) {
     case "streams":
       attach(message.readable, message.writable, message.options);
       break;
     case "setSendKey":
-      sendKey = {
-        index: message.index,
-        key: message.key,
-        salt: crypto.getRandomValues(new Uint8Array(4)),
-        counter: 0,
-      };
-      counters.sendKeyChanges += 1;
-      counters.sendGeneration = message.generation;
+      frames.setSendKey(message.index, message.generation, message.key);
       reply({ ok: true });
       break;
     case "addReceiveKey":
-      if (installReceiveKey(message.index, { cryptoKey: message.key, generation: message.generation })) {
-        counters.receiveKeysInstalled += 1;
-        counters.receiveGeneration = message.generation;
-      }
+      frames.addReceiveKey(message.index, message.generation, message.key);
       reply({ ok: true });
       break;
     case "reset":
-      sendKey = null;
-      receiveKeys.clear();
+      frames.reset();
       reply({ ok: true });
       break;
     case "counters":
-      reply({ counters: { ...counters } });
+      reply({ counters: { ...frames.counters } });
       break;
     case "useWrongKeys":
       // Test hook: from now on this receiver holds a key the sender never used.
-      wrongKey = message.key;
-      for (const entry of receiveKeys.values()) entry.key = wrongKey;
+      frames.useWrongKeys(message.key);
       reply({ ok: true });
       break;
     default:

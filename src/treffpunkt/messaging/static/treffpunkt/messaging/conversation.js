@@ -250,11 +250,11 @@ function markRead() {
   socket.send({ type: "read", up_to: lastId });
 }
 
-// A page rendered without a number keeps working as before: every event applied, and after a
-// (re)connection the messages after the newest one it has.
+// A page rendered without a number starts at the first hello's, and fetches the messages
+// written before that by id; from a server without numbers every event is applied, and after
+// every (re)connection the messages after the newest one the page has are fetched.
 const sequence = new SequenceTracker({
   initial: data.seq,
-  adopt: false,
   requestSync: (afterSeq) => socket.send({ type: "sync", after_seq: afterSeq }),
 });
 
@@ -277,15 +277,17 @@ function applyState(event) {
 /** @param {ServerEvent} event */
 function handle(event) {
   switch (event.type) {
-    case "hello":
+    case "hello": {
       if (event.status) showStatus(event.status);
-      if (sequence.lastSeq !== null) sequence.hello(event.seq, { reconnected });
-      else if ((event.last_id ?? 0) > lastId) {
-        // A page without sequence numbers: the messages after the newest one it has.
+      const tracked = sequence.lastSeq !== null;
+      sequence.hello(event.seq, { reconnected });
+      if (!tracked && (event.last_id ?? 0) > lastId) {
+        // Rendered without a number: the messages after the newest one the page has.
         socket.send({ type: "sync", after: lastId });
       }
       markRead();
       return;
+    }
     case "pong":
       sequence.current(event.seq);
       return;
@@ -306,12 +308,15 @@ function handle(event) {
     default:
       break;
   }
-  // The conversation's own events: each once, in any order.
-  if (!sequence.accept(event.seq)) return;
+  // The conversation's own events: each once, in any order. A message goes to its place by
+  // its id, which also drops a repeat (and takes one that came with a sync by id).
+  const fresh = sequence.accept(event.seq);
+  if (event.type === "message") {
+    addMessage(/** @type {MessageEvent_} */ (/** @type {unknown} */ (event)));
+    return;
+  }
+  if (!fresh) return;
   switch (event.type) {
-    case "message":
-      addMessage(/** @type {MessageEvent_} */ (/** @type {unknown} */ (event)));
-      break;
     case "read":
       if (event.side !== data.side && typeof event.up_to === "number") showRead(event.up_to);
       break;
