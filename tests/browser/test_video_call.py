@@ -320,6 +320,37 @@ def test_hanging_up_ends_the_call_on_both_screens(scene: Scene):
     assert_accessible(scene.member.page)
 
 
+def test_cancelling_the_appointment_ends_the_running_call_on_both_screens(scene: Scene):
+    """The page used to refuse only new joins; now a running call ends, with the reason."""
+    from django.utils import translation
+    from django.utils.translation import gettext
+
+    from tests.browser.conftest import outside_browser_loop
+    from treffpunkt.booking import services as booking
+    from treffpunkt.calls.models import EndReason
+
+    start_call(scene)
+    with outside_browser_loop():
+        booking.cancel_appointment(
+            actor=scene.staff.user, appointment_id=scene.appointment.pk, reason="Erkrankt"
+        )
+    for person in scene.both():
+        page = person.page
+        expect(page.locator("#call-ended")).to_be_visible()
+        expect(page.locator("#in-call")).to_be_hidden()
+        with translation.override(person.user.preferred_language):
+            said = gettext(
+                "The appointment was cancelled, so the conversation has ended. "
+                "The appointment page says more."
+            )
+        expect(page.locator("#ended-text")).to_have_text(said)
+        # Nothing to start again: the appointment no longer exists.
+        expect(page.locator("#start-again")).to_be_hidden()
+    session = CallSession.objects.get(appointment=scene.appointment)
+    assert session.ended_at is not None and session.end_reason == EndReason.CANCELLED
+    assert_accessible(scene.member.page)
+
+
 def test_a_blocked_camera_gets_a_clear_message(scene: Scene):
     scene.member.page.add_init_script(
         """navigator.mediaDevices.getUserMedia = () =>

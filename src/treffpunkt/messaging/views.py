@@ -162,6 +162,9 @@ def _conversation_context(
             "user": user.pk,
             "side": side,
             "time_zone": user.time_zone or settings.TIME_ZONE,
+            # The number of the newest event as of the conversation's read, before the
+            # messages: whatever comes after reaches the page live or by a sync.
+            "seq": conversation.event_seq,
             "strings": _page_strings(),
         },
     }
