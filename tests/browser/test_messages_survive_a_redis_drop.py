@@ -129,10 +129,7 @@ def test_after_redis_dropped_for_seconds_both_pages_show_every_message_in_order_
         time.sleep(0.1)
     assert len(stored()) == 10, stored()
     for shown in (member_page, staff_page):
-        expect(
-            shown.locator("#message-list .message-text", has_text="Danach Beratung")
-        ).to_be_visible(timeout=45_000)
-        expect(shown.locator("#message-list .message-item")).to_have_count(
-            len(stored), timeout=45_000
-        )
-        assert texts_on(shown) == stored
+        # Within a ping (30 s) at the latest, should the last event itself have been lost.
+        items = shown.locator("#message-list .message-item")
+        expect(items).to_have_count(10, timeout=45_000)
+        assert texts_on(shown) == stored()
