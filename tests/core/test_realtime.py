@@ -24,19 +24,36 @@ GROUP = "test.group"
 EVENT: dict[str, Any] = {"type": "user.event", "event": {"type": "ping"}}
 
 
-async def listener() -> tuple[Any, str]:
+class Listener:
+    """A channel in ``GROUP`` whose receive stays pending between looks. Cancelling a receive
+    (``wait_for`` timing out) ends the channel's subscription on the Redis publish/subscribe
+    layer, so a later event would never arrive: only what a page's consumer never does."""
+
+    def __init__(self, layer: Any, channel: str) -> None:
+        self.layer = layer
+        self.channel = channel
+        self.pending: asyncio.Future[Any] | None = None
+
+    async def next(self, timeout: float = 0.5) -> dict[str, Any] | None:
+        if self.pending is None:
+            self.pending = asyncio.ensure_future(self.layer.receive(self.channel))
+        done, _ = await asyncio.wait({self.pending}, timeout=timeout)
+        if not done:
+            return None
+        finished, self.pending = self.pending, None
+        return dict(finished.result())
+
+    def close(self) -> None:
+        if self.pending is not None:
+            self.pending.cancel()
+
+
+async def listener() -> Listener:
     layer = get_channel_layer()
     assert layer is not None
     channel = await layer.new_channel()
     await layer.group_add(GROUP, channel)
-    return layer, channel
-
-
-async def waiting(layer: Any, channel: str) -> dict[str, Any] | None:
-    try:
-        return dict(await asyncio.wait_for(layer.receive(channel), timeout=0.5))
-    except TimeoutError:
-        return None
+    return Listener(layer, channel)
 
 
 def committed_and_rolled_back() -> None:
@@ -54,19 +71,21 @@ def collected_while_committed_and_rolled_back() -> list[GroupSend]:
 
 
 async def test_an_event_leaves_after_commit_and_not_at_all_after_a_rollback():
-    layer, channel = await listener()
+    page = await listener()
     await sync_to_async(committed_and_rolled_back)()
-    assert await waiting(layer, channel) == EVENT
-    assert await waiting(layer, channel) is None
+    assert await page.next() == EVENT
+    assert await page.next() is None
+    page.close()
 
 
 async def test_while_collected_the_events_wait_for_the_consumer_to_send_them():
-    layer, channel = await listener()
+    page = await listener()
     sends = await sync_to_async(collected_while_committed_and_rolled_back)()
     assert sends == [(GROUP, EVENT)]
-    assert await waiting(layer, channel) is None  # nothing went out from the worker thread
+    assert await page.next() is None  # nothing went out from the worker thread
     await send_all(sends)
-    assert await waiting(layer, channel) == EVENT
+    assert await page.next() == EVENT
     # Outside the block, sending after commit is immediate again.
     await sync_to_async(committed_and_rolled_back)()
-    assert await waiting(layer, channel) == EVENT
+    assert await page.next() == EVENT
+    page.close()
