@@ -9,22 +9,32 @@ to its page). Several consultation types with their own staff give enough distin
 Prints booking_rps (successful bookings per second; goal ≥ 200), booking_p99_ms (goal ≤ 250),
 booking_p50_ms, booking_requests, booking_successes, booking_errors and checks that the
 database holds exactly one appointment per success.
+
+Then, on the same server and database, the floor: as many POSTs with the same sessions and
+CSRF tokens to a minimal logged-in view that reads one row (``booking_floor_urls.py``, served
+through ``booking_floor_settings.py``). ``booking_cost_ratio`` = the server's CPU per booking ÷
+its CPU per floor request (goal ≤ 3). ``--profile`` samples the server with py-spy in both
+phases (top functions on stderr).
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
 import random
 import sys
 import time
 from collections import Counter
 from datetime import timedelta
+from pathlib import Path
 
 from common import (
     CpuMeter,
     Job,
+    LoadResult,
     Outcome,
+    PySpy,
     Server,
     Workspace,
     appointment_id_from,
@@ -37,8 +47,11 @@ from common import (
     make_organization,
     make_type,
     make_users,
+    median_calibration_ms,
     note,
     percentile,
+    profile_summary,
+    py_spy_executable,
     request_path,
     run_async,
     run_load,
@@ -46,7 +59,9 @@ from common import (
 
 GOAL_RPS = 200.0
 GOAL_P99_MS = 250.0
+GOAL_COST_RATIO = 3.0
 SLOTS_PER_DAY = 14
+FLOOR_SETTINGS = "booking_floor_settings"
 
 
 def build_jobs(
@@ -94,6 +109,62 @@ def build_jobs(
     return jobs, types, len(staff)
 
 
+def floor_path(job: Job) -> str:
+    """``/termine/buchen/<type>/anfragen/`` → the floor page of the same type."""
+    type_id = next(part for part in job.path.split("/") if part.isdigit())
+    return f"/bench/floor/{type_id}/"
+
+
+def floor_jobs(jobs: list[Job]) -> list[Job]:
+    """The same requests (member, session, CSRF token, form fields) to the floor page."""
+    return [
+        Job(path=floor_path(job), login=job.login, start=job.start, note=job.note) for job in jobs
+    ]
+
+
+def server_env(base: dict[str, str], settings: str) -> dict[str, str]:
+    """uvicorn's environment: the floor's settings module wraps ``settings``; bench/ goes on
+    ``PYTHONPATH`` so that uvicorn finds it."""
+    here = str(Path(__file__).resolve().parent)
+    path = base.get("PYTHONPATH", "")
+    return {
+        **base,
+        "DJANGO_SETTINGS_MODULE": FLOOR_SETTINGS,
+        "BOOKING_FLOOR_BASE_SETTINGS": settings,
+        "PYTHONPATH": f"{here}{os.pathsep}{path}" if path else here,
+    }
+
+
+def measured_phase(
+    jobs: list[Job],
+    server: Server,
+    args: argparse.Namespace,
+    *,
+    profile: Path | None,
+    title: str,
+    floor: bool = False,
+) -> tuple[LoadResult, CpuMeter]:
+    """``jobs`` over ``args.concurrency`` connections, with the CPU meters (and py-spy) on."""
+    spy = PySpy(server.pid, profile, subprocesses=True).start() if profile else None
+    try:
+        with CpuMeter(server.pid) as cpu:
+            load = run_async(
+                run_load(
+                    jobs,
+                    port=server.port,
+                    concurrency=args.concurrency,
+                    max_seconds=args.max_seconds,
+                    keep_body=(lambda r: r.status != 200) if floor else (lambda r: r.status != 302),
+                )
+            )
+    finally:
+        if spy is not None:
+            spy.stop()
+    if profile is not None:
+        profile_summary(profile, title, top=args.profile_top)
+    return load, cpu
+
+
 def succeeded(outcome: Outcome) -> bool:
     return outcome.status == 302 and appointment_id_from(outcome.location) is not None
 
@@ -127,7 +198,16 @@ def main() -> int:
         help="settings module for uvicorn (to try a change, e.g. pooled connections)",
     )
     parser.add_argument("--keep-db", action="store_true", help="do not drop the database")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="sample the uvicorn workers with py-spy while booking and while serving the floor "
+        "(top functions on stderr; run with `uv run --with py-spy`)",
+    )
+    parser.add_argument("--profile-top", type=int, default=15, help="rows of each profile table")
     args = parser.parse_args()
+    if args.profile:
+        py_spy_executable()  # fail now, not after building the scenario
 
     note(
         f"booking over HTTP: {args.requests} requests, concurrency {args.concurrency}, "
@@ -150,22 +230,40 @@ def main() -> int:
         )
         warmup_jobs, measured_jobs = jobs[: args.warmup], jobs[args.warmup :]
 
-        server_env = {**workspace.env, "DJANGO_SETTINGS_MODULE": args.settings}
-        with Server(server_env, workers=args.workers, log_dir=workspace.var_dir) as server:
+        env = server_env(workspace.env, args.settings)
+        profiles = workspace.var_dir if args.profile else None
+        with Server(env, workers=args.workers, log_dir=workspace.var_dir) as server:
             warm = run_async(run_load(warmup_jobs, port=server.port, concurrency=4, max_seconds=60))
             warm_ok = sum(succeeded(outcome) for outcome in warm.outcomes)
             note(f"warm-up: {warm_ok}/{len(warmup_jobs)} booked")
             describe_errors(warm.outcomes)
             machine_figures("booking")
-            with CpuMeter(server.pid) as cpu:
-                load = run_async(
-                    run_load(
-                        measured_jobs,
-                        port=server.port,
-                        concurrency=args.concurrency,
-                        max_seconds=args.max_seconds,
-                    )
+            calibration = median_calibration_ms()
+            load, cpu = measured_phase(
+                measured_jobs,
+                server,
+                args,
+                profile=profiles / "booking.pyspy" if profiles else None,
+                title="profile of the uvicorn workers while booking",
+            )
+            # The floor: the same sessions and form posts, to the minimal view.
+            floor_warm = run_async(
+                run_load(
+                    floor_jobs(warmup_jobs),
+                    port=server.port,
+                    concurrency=4,
+                    max_seconds=60,
+                    keep_body=lambda r: r.status != 200,
                 )
+            )
+            floor_load, floor_cpu = measured_phase(
+                floor_jobs(measured_jobs[: len(load.outcomes)]),
+                server,
+                args,
+                profile=profiles / "floor.pyspy" if profiles else None,
+                title="profile of the uvicorn workers while serving the floor",
+                floor=True,
+            )
             server_log = server.log_tail()
 
         outcomes = load.outcomes
@@ -192,6 +290,38 @@ def main() -> int:
         consistent = rows == len(ok) + warm_ok and row_ids == ids | warm_ids
         emit("booking_rows_match_successes", "yes" if consistent else "no")
         emit("booking_warmup_successes", warm_ok)
+        emit("booking_cpu_calibration_ms", calibration)
+        if args.profile:
+            emit("booking_profiled", "yes (py-spy ran: CPU figures include its disturbance)")
+
+        floor_ok = [o for o in floor_load.outcomes if o.status == 200]
+        floor_warm_ok = sum(o.status == 200 for o in floor_warm.outcomes)
+        emit("floor_requests", len(floor_load.outcomes))
+        emit("floor_successes", len(floor_ok))
+        emit("floor_errors", len(floor_load.outcomes) - len(floor_ok))
+        emit("floor_seconds", floor_load.wall_seconds)
+        floor_rps = len(floor_ok) / floor_load.wall_seconds if floor_load.wall_seconds else 0.0
+        emit("floor_rps", floor_rps)
+        latency_figures("floor", [outcome.seconds for outcome in floor_load.outcomes])
+        floor_cpu.emit("floor", len(floor_load.outcomes))
+        per_booking = cpu.server_seconds / max(len(outcomes), 1)
+        per_floor = floor_cpu.server_seconds / max(len(floor_load.outcomes), 1)
+        ratio = per_booking / per_floor if per_floor else math.nan
+        emit("booking_cost_ratio", ratio)
+        with_db = ((cpu.server_seconds + cpu.database_seconds) / max(len(outcomes), 1)) / (
+            (floor_cpu.server_seconds + floor_cpu.database_seconds)
+            / max(len(floor_load.outcomes), 1)
+        )
+        emit("booking_cost_ratio_with_db", with_db)
+        emit("booking_cost_ratio_goal", f"<={GOAL_COST_RATIO:.0f}")
+        emit("booking_cost_ratio_goal_met", "yes" if ratio <= GOAL_COST_RATIO else "no")
+        if floor_warm_ok != len(warmup_jobs) or len(floor_ok) != len(floor_load.outcomes):
+            failed = [o for o in [*floor_warm.outcomes, *floor_load.outcomes] if o.status != 200]
+            note(
+                f"floor: {len(failed)} requests not answered 200; first: {failed[0].status} "
+                f"{failed[0].error} {failed[0].body[:300]!r}"
+            )
+
         p99 = percentile(millis, 99)
         met = rps >= GOAL_RPS and p99 <= GOAL_P99_MS and len(ok) == len(outcomes)
         emit("booking_goal", f"rps>={GOAL_RPS:.0f},p99<={GOAL_P99_MS:.0f}ms")

@@ -48,7 +48,9 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 PG_SERVER_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
-BENCH_DB = "treffpunkt_bench"
+# ``BENCH_DB`` in the environment: another name, so that two people's runs on one PostgreSQL
+# server do not drop each other's database (the message benchmarks add ``_msg``).
+BENCH_DB = os.environ.get("BENCH_DB", "treffpunkt_bench")
 BENCH_REDIS_URL = "redis://127.0.0.1:6379/15"
 BENCH_PREFIX = "treffpunkt-bench"  # cache and channel-layer key prefix in Redis db 15
 
@@ -189,6 +191,222 @@ class CpuMeter:
         emit(f"{prefix}_db_cpu_ms_per_request", 1000 * self.database_seconds / per)
         emit(f"{prefix}_client_cpu_ms_per_request", 1000 * self.client_seconds / per)
         emit(f"{prefix}_machine_cpu_busy_pct", self.machine_busy_pct)
+
+
+def calibration_loop(iterations: int = 2_000_000) -> tuple[float, float]:
+    """(CPU ms, wall ms) of a fixed pure-Python loop in this process. The CPU time says how
+    fast a core is right now; the wall time is longer by the time the process waited for a
+    core (other processes on the machine)."""
+    began, began_wall = time.process_time(), time.perf_counter()
+    total = 0
+    for number in range(iterations):
+        total += number * number
+    return 1000 * (time.process_time() - began), 1000 * (time.perf_counter() - began_wall)
+
+
+def cpu_calibration_ms(iterations: int = 2_000_000) -> float:
+    """CPU milliseconds this process needs for a fixed pure-Python loop: how fast a core of the
+    machine is right now. On a shared virtual machine that changes (a busy sibling hyperthread,
+    other guests), and every CPU figure changes with it: compare runs with similar values, or
+    divide by it (``slot_search_calibrated``)."""
+    return calibration_loop(iterations)[0]
+
+
+def median_calibration_ms(times: int = 3) -> float:
+    """The median of a few calibration loops (one is easily hit by another process's burst)."""
+    values = sorted(cpu_calibration_ms() for _ in range(times))
+    return values[len(values) // 2]
+
+
+# --- sampling profiles of a server (py-spy) --------------------------------------------------
+
+
+def py_spy_executable() -> str:
+    """py-spy, from $PY_SPY, the PATH or next to this Python; it is not a project dependency:
+    ``python3 -m uv run --frozen --with py-spy python bench/<name>.py --profile`` brings it."""
+    candidates = [os.environ.get("PY_SPY", ""), shutil.which("py-spy") or ""]
+    candidates.append(str(Path(sys.executable).parent / "py-spy"))
+    for candidate in candidates:
+        if candidate and Path(candidate).exists():
+            return candidate
+    raise SystemExit(
+        "--profile needs py-spy: run the benchmark with "
+        "`python3 -m uv run --frozen --with py-spy python bench/...` (or set PY_SPY)"
+    )
+
+
+class PySpy:
+    """``py-spy record`` attached to a running process (and with ``subprocesses`` its children,
+    e.g. uvicorn's workers) from ``start()`` to ``stop()``: 100 samples a second of the thread
+    holding the GIL (``--gil``: Python running; a thread waiting for the database or in the
+    event loop's poll has released it, and py-spy's own idle detection counts such waits as
+    busy). py-spy pauses the process for each sample (a few per cent of its speed; without the
+    pause, stacks came out torn). Collapsed stacks by function go to ``output``. C code that
+    runs with the GIL released (zlib, parts of psycopg and uvloop) is not seen."""
+
+    def __init__(
+        self, pid: int, output: Path, *, subprocesses: bool = False, rate: int = 100
+    ) -> None:
+        self.pid = pid
+        self.output = output
+        self.subprocesses = subprocesses
+        self.rate = rate
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> PySpy:
+        command = [
+            py_spy_executable(),
+            "record",
+            "--pid",
+            str(self.pid),
+            "--rate",
+            str(self.rate),
+            "--gil",
+            "--function",
+            "--format",
+            "raw",
+            "--output",
+            str(self.output),
+        ]
+        if self.subprocesses:
+            command.append("--subprocesses")
+        log = self.output.with_suffix(".log").open("wb")
+        with log:
+            self.process = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            )
+        return self
+
+    def stop(self) -> None:
+        """Ctrl+C, as py-spy expects: it writes its file and ends."""
+        process = self.process
+        if process is None:
+            return
+        self.process = None
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+                note(f"py-spy of {self.pid} did not stop: killed, no profile")
+
+
+def _short_frame(frame: str) -> str:
+    """``func (/long/path/site-packages/django/db/x.py)`` → ``func (django/db/x.py)``."""
+    name, _, path = frame.partition(" (")
+    path = path.rstrip(")")
+    head, colon, line = path.rpartition(":")
+    if colon and line.isdigit():
+        path = head  # py-spy's --function: the function's first line; not needed here
+    for marker in ("site-packages/", "/src/", "/lib/python3"):
+        if marker in path:
+            path = path.split(marker, 1)[1]
+            if marker == "/lib/python3":
+                path = "stdlib/" + path.split("/", 1)[-1]
+            break
+    return f"{name} ({path})" if path else name
+
+
+def _package_of(frame: str) -> str:
+    """The package a (shortened) frame belongs to: ``django.db``, ``treffpunkt.messaging``,
+    ``stdlib.asyncio``, ``channels_redis``…"""
+    _, _, path = frame.partition(" (")
+    parts = path.rstrip(")").removesuffix(".py").split("/")
+    if not parts or not parts[0]:
+        return "?"
+    if parts[0] in {"treffpunkt", "django", "stdlib"} and len(parts) > 2:
+        return ".".join(parts[:2])
+    return parts[0]
+
+
+def profile_summary(path: Path, title: str, *, top: int = 12) -> dict[str, Any]:
+    """Read py-spy's collapsed stacks and note on stderr, as shares of all samples: the
+    functions by own time (the frame running when sampled) and by cumulative time (anywhere
+    in the stack), own time by package, and how the samples split between uvicorn's event-loop
+    thread and worker threads. Returns the tables (for a caller that wants figures)."""
+    own: dict[str, int] = {}
+    cumulative: dict[str, int] = {}
+    packages: dict[str, int] = {}
+    threads = {"event loop": 0, "worker threads": 0}
+    total = 0
+    if not path.exists():
+        note(f"{title}: no profile written ({path})")
+        return {}
+    for line in path.read_text(errors="replace").splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        count = int(count_text)
+        frames = [frame for frame in stack.split(";") if frame]
+        while frames and (frames[0].startswith("process ") or frames[0].startswith("thread ")):
+            frames.pop(0)
+        if not frames:
+            continue
+        frames = [_short_frame(frame) for frame in frames]
+        total += count
+        worker = any("threading.py" in frame for frame in frames[:3])
+        threads["worker threads" if worker else "event loop"] += count
+        own[frames[-1]] = own.get(frames[-1], 0) + count
+        package = _package_of(frames[-1])
+        packages[package] = packages.get(package, 0) + count
+        for frame in set(frames):
+            cumulative[frame] = cumulative.get(frame, 0) + count
+    if not total:
+        note(f"{title}: no samples")
+        return {}
+
+    def table(counts: dict[str, int], limit: int) -> list[str]:
+        ranked = sorted(counts.items(), key=lambda item: -item[1])[:limit]
+        return [f"  {100 * n / total:5.1f} %  {name}" for name, n in ranked]
+
+    # Cumulative: leave out the frames every sample of a thread passes through (uvicorn's
+    # run, the loop's run_forever, the thread's bootstrap) – they say nothing.
+    boring = (
+        "run_forever",
+        "_run_once",
+        "_bootstrap",
+        "run (",
+        "<module>",
+        "_run_code",
+        "run_until_complete",
+        "main (",
+        "worker (",
+        "_worker (",
+        "serve (",
+        "_serve (",
+        "subprocess_started",
+        "_main (",
+        "run_module",
+        "asyncio_run",
+        "spawn_main",
+        "target (",
+        "startup (",
+        "(click/",
+        "uvicorn/main.py",
+        "uvicorn/server.py",
+    )
+    interesting = {name: n for name, n in cumulative.items() if not any(b in name for b in boring)}
+    lines = [f"{title}: {total} samples holding the GIL ({total / 100:.1f} s at 100 Hz)"]
+    lines.append(
+        "  split: " + ", ".join(f"{name} {100 * n / total:.0f} %" for name, n in threads.items())
+    )
+    lines.append(f" by own time (top {top}):")
+    lines += table(own, top)
+    lines.append(f" by cumulative time (top {top + 10}):")
+    lines += table(interesting, top + 10)
+    own_code = {
+        name: n
+        for name, n in cumulative.items()
+        if any(mark in name for mark in ("(treffpunkt/", "(booking_floor", "(ws_relay"))
+    }
+    lines.append(f" the project's own functions by cumulative time (top {top + 5}):")
+    lines += table(own_code, top + 5)
+    lines.append(" own time by package:")
+    lines += table(packages, 15)
+    note("\n".join(lines))
+    return {"total": total, "own": own, "cumulative": cumulative, "packages": packages}
 
 
 def percentile(values: Sequence[float], p: float) -> float:

@@ -11,16 +11,15 @@ import asyncio
 import json
 import os
 import resource
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from common import HOST, Login, log_in, make_organization, make_users, note
+from common import BENCH_DB, HOST, Login, log_in, make_organization, make_users, note
 
 # The messages benchmarks' own database: they may run while another benchmark uses
 # ``treffpunkt_bench``.
-MSG_BENCH_DB = "treffpunkt_bench_msg"
+MSG_BENCH_DB = f"{BENCH_DB}_msg"
 
 
 @dataclass(frozen=True)
@@ -156,14 +155,3 @@ def thread_cpu_seconds(pid: int) -> dict[int, float]:
         fields = text[text.rindex(")") + 2 :].split()
         found[int(entry.name)] = (int(fields[11]) + int(fields[12])) / ticks
     return found
-
-
-def cpu_calibration_ms(iterations: int = 2_000_000) -> float:
-    """CPU milliseconds this process needs for a fixed pure-Python loop: how fast a core of the
-    machine is right now. On a shared virtual machine that changes (a busy sibling hyperthread,
-    other guests), and every CPU figure changes with it: compare runs with similar values."""
-    began = time.process_time()
-    total = 0
-    for number in range(iterations):
-        total += number * number
-    return 1000 * (time.process_time() - began)
