@@ -152,8 +152,13 @@ class ConversationConsumer(JsonSocketConsumer):
                 {"type": "error", "code": exc.code, "message": str(exc.message), "ref": ref}
             )
             return
-        await self._send({"type": "sent", "ref": ref, "id": posted.message.pk})
-        await send_all(sends)
+        try:
+            await self._send({"type": "sent", "ref": ref, "id": posted.message.pk})
+        finally:
+            # The message is stored: its events go out even when this page's socket closed
+            # meanwhile (the answer above then fails), or the other page would get it only
+            # by a later sync.
+            await send_all(sends)
 
     async def _mark_read(self, up_to: int) -> None:
         def mark() -> list[GroupSend]:
