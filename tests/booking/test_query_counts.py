@@ -6,38 +6,26 @@ fails here), and it must stay within the bound written down for it."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from tests.booking.conftest import Clock, berlin
 from tests.conftest import World, client_for
 from tests.factories import MemberFactory
+from tests.query_counts import queries_of
 from treffpunkt.booking.models import Appointment, AppointmentStatus, ConsultationType
 from treffpunkt.booking.services import confirm_appointment, request_appointment
 from treffpunkt.core.models import LiveEventStream
 
 pytestmark = pytest.mark.django_db
 
-# The bounds: today's counts on SQLite and PostgreSQL alike (savepoints count), so that a new
-# query on these paths is a decision. Posting: lock, rate check, message, conversation, read
-# marker, audit entry, member notice, and the member's live event (number and kept copy).
-# Requesting: session, login, second factor, terms (one query), slot search, the appointment,
-# its conversation, audit entries, two mails, the staff member's live event.
-POST_MESSAGE_QUERIES = 11
-# PostgreSQL takes the staff members' advisory locks on top (two more).
+# The bounds: today's counts, so that a new query on these paths is a decision. Requesting:
+# session, login, second factor, terms (one query), slot search, the appointment, its
+# conversation, audit entries, two mails, the staff member's live event; PostgreSQL takes the
+# staff members' advisory locks on top (two more).
 REQUEST_SLOT_QUERIES = 36
-INBOX_QUERIES = 8
 AGENDA_QUERIES = 8
-
-
-def queries_of(action: Callable[[], object]) -> int:
-    with CaptureQueriesContext(connection) as captured:
-        action()
-    return len(captured.captured_queries)
 
 
 def test_requesting_a_slot_costs_the_same_however_many_appointments_exist(

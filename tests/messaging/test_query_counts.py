@@ -5,34 +5,22 @@ fails here), and it must stay within the bound written down for it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from tests.conftest import World, client_for
 from tests.factories import MemberFactory
+from tests.query_counts import queries_of
 from treffpunkt.messaging import services as messaging
 from treffpunkt.messaging.models import Conversation, InquiryTopic
 
 pytestmark = pytest.mark.django_db
 
 # The bounds: today's counts on SQLite and PostgreSQL alike (savepoints count), so that a new
-# query on these paths is a decision. Posting: lock with the rate check, message, conversation, read
-# marker, audit entry, member notice, and the member's live event (number and kept copy).
-# Requesting: session, login, second factor, terms (one query), slot search, the appointment,
-# its conversation, audit entries, two mails, the staff member's live event.
+# query on these paths is a decision. Posting: the lock with the rate check, message,
+# conversation, read marker, audit entry, member notice, and the member's live event (number
+# and kept copy).
 POST_MESSAGE_QUERIES = 10
-REQUEST_SLOT_QUERIES = 34
 INBOX_QUERIES = 8
-AGENDA_QUERIES = 8
-
-
-def queries_of(action: Callable[[], object]) -> int:
-    with CaptureQueriesContext(connection) as captured:
-        action()
-    return len(captured.captured_queries)
 
 
 def test_posting_a_message_costs_the_same_few_queries_however_long_the_conversation(

@@ -67,6 +67,7 @@ def terms_awaiting_acceptance(user: User) -> list[TermsVersion]:
     in_force: dict[str, TermsVersion] = {}
     for version in versions:
         in_force.setdefault(version.kind, version)
+    # ``accepted`` comes from annotate(); django-stubs types the rows as plain TermsVersion.
     return [
         in_force[kind]
         for kind in TermsKind.values
