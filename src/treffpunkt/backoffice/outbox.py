@@ -40,6 +40,11 @@ def error_without_addresses(error: str) -> str:
     return ADDRESS.sub(_("[address]"), error)
 
 
+def subject_of(mail: OutboxMail) -> str:
+    """A mail queued to be rendered by its delivery has no subject until then."""
+    return mail.subject or _("(written when it is sent)")
+
+
 def _mail_url(mail: OutboxMail) -> str:
     return reverse("backoffice:outbox_mail", args=[mail.pk])
 
@@ -67,7 +72,7 @@ class OutboxPage(ListPage[OutboxMail]):
     columns = (
         Column(gettext_lazy("Queued"), lambda m: m.created_at, "queued", order_by=("created_at",)),
         Column(gettext_lazy("Recipient"), recipient_name),
-        Column(gettext_lazy("Subject"), lambda m: m.subject, "subject", href=_mail_url),
+        Column(gettext_lazy("Subject"), lambda m: subject_of(m), "subject", href=_mail_url),
         Column(gettext_lazy("State"), lambda m: m.get_status_display(), "state", ("status",)),
         Column(gettext_lazy("Attempts"), lambda m: m.attempts, "attempts"),
         Column(
@@ -110,7 +115,7 @@ class OutboxMailPage(DetailPage[OutboxMail]):
     def get_facts(self, mail: OutboxMail) -> list[Fact]:
         attachments: Any = [part.get("filename") or "–" for part in mail.attachments]
         return [
-            Fact(_("Subject"), mail.subject),
+            Fact(_("Subject"), subject_of(mail)),
             Fact(_("Recipient"), recipient_name(mail)),
             Fact(_("Template"), mail.template),
             Fact(_("Language"), dict(settings.LANGUAGES).get(mail.language, mail.language)),

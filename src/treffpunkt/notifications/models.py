@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -14,7 +15,8 @@ class MailStatus(models.TextChoices):
 
 
 class OutboxMail(models.Model):
-    """A rendered e-mail, stored in the same transaction as the change that caused it.
+    """An e-mail, stored in the same transaction as the change that caused it: rendered, or
+    with what its rendering needs (``render_context``), rendered by the delivery.
 
     A background task sends it; failures are retried with growing pauses, so a mail server
     that is down loses nothing. The row is the proof of what was sent, when, and how often
@@ -42,6 +44,12 @@ class OutboxMail(models.Model):
     # Made when the mail is queued, not at each try: a mail sent again (its worker died after
     # the mail server took it) is recognizably the same mail, and a mail client shows it once.
     message_id = models.CharField(_("Message-ID"), max_length=250, blank=True)
+    # A mail queued with ``render_later``: what its templates need, frozen when it was queued
+    # ({"context": …, "time_zone": …}; see services.queue_mail). The delivery renders it into
+    # subject and texts and clears this, so a request does not pay for the rendering.
+    render_context: models.JSONField[Any] = models.JSONField(
+        null=True, blank=True, default=None, encoder=DjangoJSONEncoder
+    )
     status = models.CharField(
         _("status"), max_length=10, choices=MailStatus.choices, default=MailStatus.PENDING
     )

@@ -1,8 +1,9 @@
 """The mail outbox: the only way Treffpunkt sends e-mail.
 
 ``queue_mail`` renders a mail in the recipient's language and stores it inside the caller's
-transaction; after commit a task sends it. ``deliver`` sends one stored mail at most once:
-it claims the row first, so two workers never send the same mail.
+transaction (or, with ``render_later``, stores what its rendering needs and leaves the
+rendering to the delivery); after commit a task sends it. ``deliver`` sends one stored mail
+at most once: it claims the row first, so two workers never send the same mail.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from email.utils import make_msgid, parseaddr
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core import serializers
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import models, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -73,37 +75,119 @@ def queue_mail(
     to_address: str | None = None,
     language: str | None = None,
     attachments: list[MailAttachment] | None = None,
+    render_later: bool = False,
 ) -> OutboxMail:
     """Render ``mail/<template>/`` in the recipient's language and store it for sending.
 
     Call inside the transaction of the change that causes the mail: if that change rolls
     back, the mail is never sent.
+
+    ``render_later``: store what the templates need and let the delivery render it, off the
+    request. The context's model instances are frozen as they are now (a request-received
+    mail still says what the request was when it is rendered a minute later); what they
+    point to (a consultation type's name) is read at rendering. Only model instances, text,
+    numbers, booleans, moments (datetime) and None can be frozen.
     """
     address = to_address or (recipient.email if recipient is not None else "")
     if not address:
         raise ValueError("a mail needs a recipient or an address")
     lang = language or (recipient.preferred_language if recipient else settings.LANGUAGE_CODE)
     zone = recipient.time_zone if recipient is not None else settings.TIME_ZONE
-    full_context = {"site_url": settings.SITE_URL, "recipient": recipient, **context}
-    # Dates in a mail are shown in the recipient's own language and time zone.
-    with translation.override(lang), timezone.override(zone):
-        subject = render_to_string(f"mail/{template}/subject.txt", full_context)
-        body_text = render_to_string(f"mail/{template}/body.txt", full_context)
-        body_html = render_to_string(f"mail/{template}/body.html", full_context)
+    texts = ("", "", "")
+    frozen: dict[str, Any] | None = None
+    if render_later:
+        # The recipient too, as addressed now (a name changed or an account closed meanwhile
+        # does not change a mail already on its way).
+        everything = {"recipient": recipient, **context} if recipient is not None else context
+        frozen = {"context": _frozen_context(everything), "time_zone": zone}
+    else:
+        texts = _render(template, context, recipient=recipient, language=lang, zone=zone)
     mail = OutboxMail.objects.create(
         recipient=recipient,
         to_address=address,
         template=template,
         language=lang,
-        subject=" ".join(subject.split()),
-        body_text=body_text.strip() + "\n",
-        body_html=body_html,
+        subject=texts[0],
+        body_text=texts[1],
+        body_html=texts[2],
+        render_context=frozen,
         attachments=[item.as_stored() for item in attachments or []],
         next_attempt_at=clock.now(),
         message_id=new_message_id(),
     )
     _deliver_after_commit(mail.pk)
     return mail
+
+
+def _render(
+    template: str, context: dict[str, Any], *, recipient: User | None, language: str, zone: str
+) -> tuple[str, str, str]:
+    """Subject, text and HTML body of a mail, in the recipient's language and time zone."""
+    full_context = {"site_url": settings.SITE_URL, "recipient": recipient, **context}
+    with translation.override(language), timezone.override(zone):
+        subject = render_to_string(f"mail/{template}/subject.txt", full_context)
+        body_text = render_to_string(f"mail/{template}/body.txt", full_context)
+        body_html = render_to_string(f"mail/{template}/body.html", full_context)
+    return " ".join(subject.split()), body_text.strip() + "\n", body_html
+
+
+# How a frozen model instance and a moment are kept in ``render_context``.
+FROZEN = "frozen"
+MOMENT = "datetime"
+PLAIN_VALUES = (str, int, bool, type(None))
+# Never written into an outbox row, whatever the template might want.
+NOT_FROZEN = frozenset({"password"})
+
+
+def _frozen_context(context: dict[str, Any]) -> dict[str, Any]:
+    frozen: dict[str, Any] = {}
+    for key, value in context.items():
+        if isinstance(value, models.Model):
+            if value.pk is None:
+                raise TypeError(f"mail context {key!r}: an unsaved {type(value).__name__}")
+            names = [
+                field.name
+                for field in value._meta.concrete_fields
+                if not field.primary_key and field.name not in NOT_FROZEN
+            ]
+            (as_python,) = serializers.serialize("python", [value], fields=names)
+            frozen[key] = {FROZEN: as_python}  # the row's JSON encoder writes its moments
+        elif isinstance(value, datetime):
+            frozen[key] = {MOMENT: value.isoformat()}
+        elif isinstance(value, PLAIN_VALUES):
+            frozen[key] = value
+        else:
+            raise TypeError(f"mail context {key!r}: {type(value).__name__} cannot be frozen")
+    return frozen
+
+
+def _thawed_context(frozen: dict[str, Any]) -> dict[str, Any]:
+    """The context as queued: instances rebuilt from their frozen fields, not read again."""
+    context: dict[str, Any] = {}
+    for key, value in frozen.items():
+        if isinstance(value, dict) and FROZEN in value:
+            (restored,) = serializers.deserialize("python", [value[FROZEN]])
+            context[key] = restored.object
+        elif isinstance(value, dict) and MOMENT in value:
+            context[key] = datetime.fromisoformat(value[MOMENT])
+        else:
+            context[key] = value
+    return context
+
+
+def _render_waiting(mail: OutboxMail) -> None:
+    """Render a mail queued with ``render_later`` and keep the texts (in the claim's lease)."""
+    if mail.render_context is None:
+        return
+    mail.subject, mail.body_text, mail.body_html = _render(
+        mail.template,
+        _thawed_context(mail.render_context["context"]),
+        recipient=None,  # frozen in the context
+        language=mail.language,
+        zone=mail.render_context["time_zone"],
+    )
+    mail.render_context = None
+    mail.save(update_fields=["subject", "body_text", "body_html", "render_context"])
 
 
 class _MailBatch:
@@ -215,6 +299,12 @@ def deliver(*, mail_id: int) -> bool:
     """Send one mail if it is due. Returns True when it went out now."""
     mail = _claim(mail_id, at=clock.now())
     if mail is None:
+        return False
+    try:
+        _render_waiting(mail)
+    except Exception as exc:  # a broken template or frozen context: keep it for a look
+        logger.exception("mail %s could not be rendered", mail.pk)
+        _record_failure(mail, error=without_addresses(f"{type(exc).__name__}: {exc}"))
         return False
     try:
         _as_message(mail).send(fail_silently=False)
