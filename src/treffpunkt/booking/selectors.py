@@ -26,8 +26,12 @@ def policy_for(organization: Organization) -> BookingPolicy:
 
 
 def bookable_types(member: User) -> QuerySet[ConsultationType]:
+    # By id: the member's organization object is not needed, so it is not loaded.
+    organization_id = member.organization_id
+    if organization_id is None:
+        return ConsultationType.objects.none()
     return ConsultationType.objects.filter(
-        organization=member.organization, is_active=True, staff__isnull=False
+        organization_id=organization_id, is_active=True, staff__isnull=False
     ).distinct()
 
 
@@ -47,8 +51,10 @@ def slots_for(
     now: datetime | None = None,
     staff_ids: list[int] | None = None,
     ignore_appointment_id: int | None = None,
+    policy: BookingPolicy | None = None,
 ) -> list[Slot]:
-    policy = policy_for(ctype.organization)
+    """``policy``: the organization's booking rules when the caller has read them already."""
+    policy = policy or policy_for(ctype.organization)
     return free_slots(
         ctype,
         now=now or clock.now(),

@@ -18,7 +18,12 @@ from django.utils.translation import gettext as _
 
 from treffpunkt.accounts.models import User
 from treffpunkt.booking.availability import Slot, horizon_end
-from treffpunkt.booking.models import HOLDING_STATUSES, Appointment, ConsultationType
+from treffpunkt.booking.models import (
+    HOLDING_STATUSES,
+    Appointment,
+    BookingPolicy,
+    ConsultationType,
+)
 from treffpunkt.booking.selectors import policy_for, slots_for
 from treffpunkt.booking.services._common import _confirm, _event, _mail_member, _mail_staff
 from treffpunkt.booking.signals import appointment_created
@@ -88,10 +93,19 @@ def request_appointment(
     if existing is not None:
         return existing
     now = clock.now()
+    policy = policy_for(ctype.organization)  # read once for the search and the hold
     with transaction.atomic():
-        slot = _free_slot_at(ctype, start, now=now, staff_ids=[staff_id] if staff_id else None)
+        slot = _free_slot_at(
+            ctype, start, now=now, staff_ids=[staff_id] if staff_id else None, policy=policy
+        )
         appointment, created = _hold_slot(
-            member=member, ctype=ctype, slot=slot, key=request_key, now=now, note=note
+            member=member,
+            ctype=ctype,
+            slot=slot,
+            key=request_key,
+            now=now,
+            note=note,
+            policy=policy,
         )
         if not created:
             return appointment
@@ -116,6 +130,7 @@ def _free_slot_at(
     now: datetime,
     staff_ids: list[int] | None,
     ignore_appointment_id: int | None = None,
+    policy: BookingPolicy | None = None,
 ) -> Slot:
     """The free slot starting at ``start``, or the precise reason why there is none."""
     if start.tzinfo is None:
@@ -142,6 +157,7 @@ def _free_slot_at(
         now=now,
         staff_ids=staff_ids,
         ignore_appointment_id=ignore_appointment_id,
+        policy=policy,
     )
     for slot in day_slots:
         if slot.start == start:
@@ -210,9 +226,9 @@ def _hold_slot(
     key: uuid.UUID,
     now: datetime,
     note: str,
+    policy: BookingPolicy,
 ) -> tuple[Appointment, bool]:
     """Insert the request for the first staff member whose slot is still free."""
-    policy = policy_for(ctype.organization)
     expires_at = min(
         now + timedelta(hours=policy.answer_within_hours), slot.start - ctype.min_notice
     )
@@ -220,9 +236,9 @@ def _hold_slot(
     blocked_end = slot.end + ctype.buffer_after
     candidates = _least_busy_first(slot)
     take_turns(CALENDAR, candidates)
-    earlier = Appointment.objects.filter(member=member, request_key=key).first()
-    if earlier is not None:
-        return earlier, False  # the same form, sent twice at the same moment
+    # The same form sent twice at the same moment: the unique request key stops the second
+    # insert (below), and a second one that finds no free staff member looks for the first
+    # at the end; the usual request pays no query for it.
     for staff_id in candidates:
         if _overlaps_a_hold(staff_id, start=blocked_start, end=blocked_end):
             continue  # someone else got this staff member's time a moment ago
@@ -249,6 +265,9 @@ def _hold_slot(
             if earlier is not None:
                 return earlier, False  # the same form, sent twice at the same moment
             continue  # the exclusion constraint: someone else got this staff member's slot
+    earlier = Appointment.objects.filter(member=member, request_key=key).first()
+    if earlier is not None:
+        return earlier, False  # the same form, sent twice: its first copy took the slot
     raise SlotTaken(alternatives=_alternatives(ctype, after=slot.start, now=now))
 
 
