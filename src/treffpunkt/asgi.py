@@ -3,14 +3,18 @@
 import os
 import warnings
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "treffpunkt.settings")
 # WhiteNoise hands static files to Django as a file iterator; under ASGI Django reads it in a
 # thread and warns each time. Harmless, and noise in the log of every page view.
 warnings.filterwarnings("ignore", message="StreamingHttpResponse must consume synchronous")
 # Django must be set up before the consumers (and the models they import) are loaded.
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
+
+from treffpunkt.core.asgi_http import OneThreadASGIHandler  # noqa: E402
+
+django_asgi_app = OneThreadASGIHandler()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
