@@ -22,9 +22,10 @@ pytestmark = pytest.mark.django_db
 
 # The bounds: today's counts, so that a new query on these paths is a decision. Requesting:
 # session, login, second factor, terms (one query), slot search, the appointment, its
-# conversation, audit entries, two mails, the staff member's live event; PostgreSQL takes the
-# staff members' advisory locks on top (two more).
-REQUEST_SLOT_QUERIES = 36
+# conversation, audit entries, two mails (stored to be rendered by the delivery), the staff
+# member's live event; PostgreSQL takes the staff members' turns on top (one statement for
+# any number of them).
+REQUEST_SLOT_QUERIES = 28
 AGENDA_QUERIES = 8
 
 

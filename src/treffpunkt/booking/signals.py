@@ -8,5 +8,6 @@ from __future__ import annotations
 from django.dispatch import Signal
 
 # An appointment came into being: requested by a member, or booked by staff for a member.
-# Sent with ``appointment``. Messaging opens the appointment's conversation.
+# Sent once, with ``appointment``, by the transaction that inserted it. Messaging opens the
+# appointment's conversation.
 appointment_created = Signal()

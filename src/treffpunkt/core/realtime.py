@@ -14,7 +14,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import IntegrityError, connection, transaction
 
-from treffpunkt.core import clock
+from treffpunkt.core import clock, lean
 from treffpunkt.core.models import LiveEvent, LiveEventStream
 from treffpunkt.core.registries import registry
 
@@ -96,7 +96,7 @@ def notify_user(user_id: int, event: dict[str, Any]) -> None:
     with transaction.atomic(savepoint=False):
         seq = _take_user_seq(user_id)
         numbered = {**checked, "seq": seq}
-        LiveEvent.objects.create(user_id=user_id, seq=seq, event=numbered, created_at=clock.now())
+        lean.insert(LiveEvent(user_id=user_id, seq=seq, event=numbered, created_at=clock.now()))
     send_to_group_after_commit(user_group(user_id), {"type": "user.event", "event": numbered})
 
 

@@ -94,10 +94,11 @@ AUDIT_CODES = (
 
 
 def _open_conversation(sender: Any, *, appointment: Appointment, **_: Any) -> None:
-    """Every appointment has its conversation from the start (P-MSG-1)."""
+    """Every appointment has its conversation from the start (P-MSG-1). The signal is sent
+    once, by the transaction that inserted the appointment."""
     from treffpunkt.messaging.services import open_for_appointment
 
-    open_for_appointment(appointment=appointment)
+    open_for_appointment(appointment=appointment, new=True)
 
 
 def register() -> None:

@@ -1,0 +1,71 @@
+"""The lean writes of the message path (issue 15) store exactly what Django's own insert and
+update store, on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from tests.conftest import World
+from treffpunkt.core import lean
+from treffpunkt.core.models import AuditEntry, LiveEvent
+from treffpunkt.messaging.models import Conversation, InquiryTopic
+
+pytestmark = pytest.mark.django_db
+
+MOMENT = datetime(2027, 3, 22, 7, 30, 15, 123456, tzinfo=UTC)
+
+
+def test_a_lean_insert_stores_the_same_row_as_create(world: World):
+    event = {"type": "messages.new", "url": "/nachrichten/1/", "seq": 7, "umlaut": "Grüße"}
+    lean_row = lean.insert(LiveEvent(user=world.member, seq=7, event=event, created_at=MOMENT))
+    orm_row = LiveEvent.objects.create(user=world.member, seq=8, event=event, created_at=MOMENT)
+    assert lean_row.pk is not None and not lean_row._state.adding
+    stored_lean = LiveEvent.objects.get(pk=lean_row.pk)
+    stored_orm = LiveEvent.objects.get(pk=orm_row.pk)
+    assert (stored_lean.user_id, stored_lean.event, stored_lean.created_at) == (
+        stored_orm.user_id,
+        stored_orm.event,
+        stored_orm.created_at,
+    )
+    assert stored_lean.created_at == MOMENT
+
+
+def test_a_lean_insert_fills_auto_now_add_and_keeps_constraints(world: World):
+    before = datetime.now(UTC)
+    entry = lean.insert(AuditEntry(code="x.y.z", actor=world.staff, data={"a": 1}))
+    stored = AuditEntry.objects.get(pk=entry.pk)
+    assert stored.created_at >= before.replace(microsecond=0)
+    assert (stored.actor_id, stored.data) == (world.staff.pk, {"a": 1})
+    lean.insert(LiveEvent(user=world.member, seq=1, event={}, created_at=MOMENT))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        lean.insert(LiveEvent(user=world.member, seq=1, event={}, created_at=MOMENT))
+
+
+def test_a_lean_update_changes_one_row_by_key(world: World, topic: InquiryTopic):
+    first = Conversation.objects.create(
+        organization=world.org, member=world.member, topic=topic, created_at=MOMENT
+    )
+    second = Conversation.objects.create(
+        organization=world.org, member=world.other_member, topic=topic, created_at=MOMENT
+    )
+    changed = lean.update(
+        Conversation, first.pk, last_message_at=MOMENT, event_seq=3, assigned_to=world.staff
+    )
+    assert changed == 1
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.last_message_at, first.event_seq, first.assigned_to_id) == (
+        MOMENT,
+        3,
+        world.staff.pk,
+    )
+    assert (second.event_seq, second.assigned_to_id) == (0, None)
+    assert lean.update(Conversation, 10**9, event_seq=1) == 0
+
+
+def test_a_lean_update_takes_only_a_models_own_columns():
+    with pytest.raises(LookupError):
+        lean.update(Conversation, 1, messages=[])
