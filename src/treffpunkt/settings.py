@@ -202,7 +202,8 @@ if REDIS_URL:
     elif CHANNEL_LAYER == "pubsub":
         CHANNEL_LAYERS = {
             "default": {
-                "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                # channels_redis's RedisPubSubChannelLayer, sending a change's events at once.
+                "BACKEND": "treffpunkt.core.layers.PubSubChannelLayer",
                 "CONFIG": {
                     "hosts": [REDIS_URL],
                     "prefix": env_str("CHANNEL_PREFIX", "treffpunkt"),

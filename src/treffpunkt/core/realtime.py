@@ -69,6 +69,10 @@ async def send_all(sends: list[GroupSend]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
+    many = getattr(layer, "group_send_many", None)  # one round trip over Redis
+    if many is not None and len(sends) > 1:
+        await many(sends)
+        return
     for group, message in sends:
         await layer.group_send(group, message)
 

@@ -33,7 +33,7 @@ def _move_marker(conversation_id: int, user_id: int, up_to: int) -> bool:
     building this update each time cost more than the update itself (issue 15)."""
     with connection.cursor() as cursor:
         cursor.execute(_MOVE_MARKER_SQL, [up_to, conversation_id, user_id, up_to])
-        return cursor.rowcount > 0
+        return int(cursor.rowcount) > 0
 
 
 _MOVE_MARKER_SQL = (
