@@ -331,3 +331,18 @@ def test_a_start_on_a_taken_port_says_so_in_one_line_and_leaves_nothing_running(
             assert "Traceback" not in output
             assert len(output.strip().splitlines()) == 1, output
             assert processes_of(var_dir) == {}
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_when_serve_itself_is_killed_its_children_stop_and_free_the_port(var_dir: Path):
+    with serving(server_env(var_dir), var_dir, free_port()) as serve:
+        serve.wait_until_answering()
+        before = serve.wait_for_children(*CHILDREN)
+
+        os.kill(serve.pid, signal.SIGKILL)  # no chance to stop anything itself
+
+        assert serve.wait_for_exit() == -signal.SIGKILL
+        deadline = time.monotonic() + STOP_WAIT_SECONDS
+        while processes_of(serve.var_dir) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert_nothing_left(serve, before)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import ctypes
 import errno
 import os
 import signal
@@ -7,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from types import FrameType
@@ -189,7 +191,34 @@ class Command(BaseCommand):
 def _start(command: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     # A process group of its own: a terminal's Ctrl+C or hang-up reaches serve only, which
     # stops the children in order; and SIGKILL to the group also takes uvicorn's workers.
-    return subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, process_group=0)
+    return subprocess.Popen(
+        command,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        process_group=0,
+        # preexec_fn is unsafe beside threads; serve starts its children before it has any.
+        preexec_fn=_stop_with_parent(os.getpid()),
+    )
+
+
+# Linux's prctl(PR_SET_PDEATHSIG): the signal a process gets when its parent ends.
+PR_SET_PDEATHSIG = 1
+
+
+def _stop_with_parent(parent_pid: int) -> Callable[[], None] | None:
+    """For a child: SIGTERM when serve itself ends without stopping it (SIGKILL, a crash), so
+    no web server keeps the port and no worker runs on unattended. Linux only; elsewhere only
+    a stop through serve stops the children."""
+    if not sys.platform.startswith("linux"):
+        return None
+    libc = ctypes.CDLL(None, use_errno=True)  # loaded before the fork, not in the child
+
+    def set_death_signal() -> None:
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent_pid:  # serve ended before the signal was set
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return set_death_signal
 
 
 def _how(returncode: int) -> str:
