@@ -27,3 +27,10 @@ MIDDLEWARE = ["tests.html_checks.DuplicateIdWatch", *MIDDLEWARE]  # noqa: F405
 
 # Every audit code a test writes must be registered by its app (with its sentence).
 AUDIT_CODES_STRICT = True
+
+# Test processes running side by side (pytest -n) share one Redis: each gets its own channel
+# prefix, or a page in one would hear events of another's conversation with the same id.
+_worker = os.environ.get("PYTEST_XDIST_WORKER")
+_layer_config = CHANNEL_LAYERS["default"].get("CONFIG")  # noqa: F405
+if _worker and isinstance(_layer_config, dict) and "prefix" in _layer_config:
+    _layer_config["prefix"] = f"{_layer_config['prefix']}-{_worker}"
