@@ -677,28 +677,17 @@ async def drive(
     tasks = [*readers, prober]
     try:
         await asyncio.sleep(1.0)  # let the last hellos and joins settle
+        timing = {
+            "warmup": spec.warmup,
+            "duration": spec.duration,
+            "seed": args.seed,
+            "text_chars": args.text_chars,
+            "first_seq": spec.first_seq,
+        }
         if spec.saturate:
-            load = send_saturated(
-                clients,
-                run,
-                inflight=spec.inflight,
-                warmup=spec.warmup,
-                duration=spec.duration,
-                seed=args.seed,
-                text_chars=args.text_chars,
-                first_seq=spec.first_seq,
-            )
+            load = send_saturated(clients, run, inflight=spec.inflight, **timing)
         else:
-            load = send_on_schedule(
-                clients,
-                run,
-                rate=spec.rate,
-                warmup=spec.warmup,
-                duration=spec.duration,
-                seed=args.seed,
-                text_chars=args.text_chars,
-                first_seq=spec.first_seq,
-            )
+            load = send_on_schedule(clients, run, rate=spec.rate, **timing)
         schedule = asyncio.ensure_future(load)
         tasks.append(schedule)
         await asyncio.sleep(0.3)  # the schedule has set the window

@@ -66,10 +66,10 @@ def _insert_statement(model: type[Model], vendor: str) -> tuple[str, tuple[Field
         for field in meta.concrete_fields
         if not (field.primary_key and isinstance(field, AUTO_FIELDS))
     )
-    columns = ", ".join(_quoted(field.column) for field in fields)
+    columns = ", ".join(quoted(field.column) for field in fields)
     marks = ", ".join(["%s"] * len(fields))
-    table, key = _quoted(meta.db_table), _quoted(meta.pk.column)
-    return f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING {key}", fields  # noqa: S608
+    table, key = quoted(meta.db_table), quoted(meta.pk.column)
+    return f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING {key}", fields  # noqa: S608 (names only)
 
 
 @functools.cache
@@ -81,9 +81,9 @@ def _update_statement(
     concrete = tuple(field for field in fields if isinstance(field, Field) and field.concrete)
     if len(concrete) != len(fields):
         raise LookupError(f"only a model's own columns can be updated: {names}")
-    assignments = ", ".join(f"{_quoted(field.column)} = %s" for field in concrete)
-    table, key = _quoted(meta.db_table), _quoted(meta.pk.column)
-    return f"UPDATE {table} SET {assignments} WHERE {key} = %s", concrete  # noqa: S608 (names)
+    assignments = ", ".join(f"{quoted(field.column)} = %s" for field in concrete)
+    table, key = quoted(meta.db_table), quoted(meta.pk.column)
+    return f"UPDATE {table} SET {assignments} WHERE {key} = %s", concrete  # noqa: S608 (names only)
 
 
 def _stored(value: Any) -> Any:
@@ -91,7 +91,13 @@ def _stored(value: Any) -> Any:
     return value.pk if isinstance(value, Model) else value
 
 
-def _quoted(name: str | None) -> str:
+def column(model: type[Model], name: str) -> str:
+    """The quoted column of ``model``'s field ``name``, for statements written out."""
+    return quoted(getattr(model._meta.get_field(name), "column", None))
+
+
+def quoted(name: str | None) -> str:
+    """A table or column name quoted for the current database."""
     if not name:
         raise LookupError("a column without a name")
     return connection.ops.quote_name(name)

@@ -10,7 +10,7 @@ import the unhashed ``socket.js``, which browsers may keep from an earlier relea
 from __future__ import annotations
 
 # whitenoise ships no type information.
-from whitenoise.storage import CompressedManifestStaticFilesStorage  # type: ignore[import-untyped]
+from whitenoise.storage import CompressedManifestStaticFilesStorage
 
 
 class ModuleStaticFilesStorage(CompressedManifestStaticFilesStorage):

@@ -10,7 +10,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Model
 from django.utils.translation import gettext as _
 
 from treffpunkt.accounts.models import User
@@ -64,12 +63,8 @@ class _Locked:
     author_organization_id: int | None = None
 
 
-def _lock_sql(*, recheck_author: bool) -> str:
-    return _lock_sql_for(connection.vendor, recheck_author=recheck_author)
-
-
 @functools.cache
-def _lock_sql_for(vendor: str, *, recheck_author: bool) -> str:
+def _lock_sql(vendor: str, *, recheck_author: bool) -> str:
     """One statement: the conversation's row, locked, with the author's messages of the last
     minute (the rate limit) and, when asked, the author's current standing.
 
@@ -77,40 +72,33 @@ def _lock_sql_for(vendor: str, *, recheck_author: bool) -> str:
     statement took about 1.5 ms of CPU per message, a quarter of all the CPU a message costs
     (issue 15; the raw statement takes 0.2 ms). Columns come from the models, so a new field
     is read here too; the ORM's converters still apply (``raw``). Made once per database
-    vendor. Only identifiers from the models go into the text; every value is a parameter."""
+    vendor (the cache key; the text depends on its features). Only identifiers from the
+    models go into the text; every value is a parameter."""
     columns = ", ".join(
-        f"c.{_quoted(field.column)}" for field in Conversation._meta.concrete_fields
+        f"c.{lean.quoted(field.column)}" for field in Conversation._meta.concrete_fields
     )
     recent = (
-        f"(SELECT COUNT(*) FROM {_quoted(Message._meta.db_table)} m "  # noqa: S608 (identifiers)
-        f"WHERE m.{_column(Message, 'author')} = %s "
-        f"AND m.{_column(Message, 'created_at')} > %s) AS recent_by_author"
+        f"(SELECT COUNT(*) FROM {lean.quoted(Message._meta.db_table)} m "  # noqa: S608 (identifiers)
+        f"WHERE m.{lean.column(Message, 'author')} = %s "
+        f"AND m.{lean.column(Message, 'created_at')} > %s) AS recent_by_author"
     )
     standing = ""
     joined = ""
     if recheck_author:
         standing = (
-            f", u.{_column(User, 'is_active')} AS author_is_active"
-            f", u.{_column(User, 'role')} AS author_role"
-            f", u.{_column(User, 'organization')} AS author_organization_id"
+            f", u.{lean.column(User, 'is_active')} AS author_is_active"
+            f", u.{lean.column(User, 'role')} AS author_role"
+            f", u.{lean.column(User, 'organization')} AS author_organization_id"
         )
-        joined = f" LEFT JOIN {_quoted(User._meta.db_table)} u ON u.{_column(User, 'id')} = %s"
+        joined = (
+            f" LEFT JOIN {lean.quoted(User._meta.db_table)} u ON u.{lean.column(User, 'id')} = %s"
+        )
     lock = " FOR UPDATE OF c" if connection.features.has_select_for_update_of else ""
-    table = _quoted(Conversation._meta.db_table)
+    table = lean.quoted(Conversation._meta.db_table)
     return (
         f"SELECT {columns}, {recent}{standing} FROM {table} c{joined} "  # noqa: S608 (identifiers)
-        f"WHERE c.{_column(Conversation, 'id')} = %s{lock}"
+        f"WHERE c.{lean.column(Conversation, 'id')} = %s{lock}"
     )
-
-
-def _quoted(name: str | None) -> str:
-    if not name:
-        raise LookupError("a column without a name")
-    return connection.ops.quote_name(name)
-
-
-def _column(model: type[Model], name: str) -> str:
-    return _quoted(getattr(model._meta.get_field(name), "column", None))
 
 
 def _lock_for_message(
@@ -121,7 +109,11 @@ def _lock_for_message(
     if recheck_author:
         params.append(author.pk)
     params.append(conversation_id)
-    found = list(Conversation.objects.raw(_lock_sql(recheck_author=recheck_author), params))
+    found = list(
+        Conversation.objects.raw(
+            _lock_sql(connection.vendor, recheck_author=recheck_author), params
+        )
+    )
     if not found:
         raise Conversation.DoesNotExist
     row: Any = found[0]  # carries the extra columns as attributes
