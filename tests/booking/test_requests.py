@@ -115,6 +115,38 @@ def test_any_staff_member_spreads_requests_and_then_the_slot_is_gone(
     assert Appointment.objects.count() == 2
 
 
+def test_any_staff_member_goes_to_whoever_holds_fewest_requests_that_day(
+    frozen_clock: Clock, world: World, book: Book
+):
+    busy, idle = sorted([world.staff, world.org_admin], key=lambda user: user.pk)
+    # The lower id would win a tie: two holds that day make it the busier one.
+    book(berlin(2027, 3, 23, 9, 0), staff_id=busy.pk)
+    book(berlin(2027, 3, 23, 14, 0), member=world.other_member, staff_id=busy.pk)
+    # A hold on another day does not count for Tuesday.
+    book(berlin(2027, 3, 24, 9, 0), member=world.other_member, staff_id=idle.pk)
+    third_member = MemberFactory(organization=world.org)
+    assert book(TUESDAY_10, member=third_member).staff == idle
+    # On Thursday nobody holds anything: the tie goes to the lower id.
+    assert book(berlin(2027, 3, 25, 10, 0), member=third_member).staff == busy
+
+
+def test_the_same_form_sent_again_after_its_slot_is_gone_gives_the_first_request(
+    frozen_clock: Clock, world: World, book: Book
+):
+    key = uuid.uuid4()
+    first = book(TUESDAY_10, request_key=key, staff_id=world.staff.pk)
+    # Its staff member's slot is held by the first copy itself.
+    assert book(TUESDAY_10, request_key=key, staff_id=world.staff.pk) == first
+    # Sent again once the slot is too near to book: still the first copy, not an error.
+    frozen_clock.set(TUESDAY_10 - timedelta(minutes=30))
+    assert book(TUESDAY_10, request_key=key) == first
+    assert Appointment.objects.count() == 1
+    # A new form for that time gets the reason.
+    with pytest.raises(DomainError) as refused:
+        book(TUESDAY_10)
+    assert refused.value.code == "notice"
+
+
 def test_a_taken_slot_gets_a_clear_message_and_fresh_alternatives_on_the_page(
     frozen_clock: Clock, world: World, consultation: ConsultationType, book: Book
 ):

@@ -1,5 +1,5 @@
-"""The lean writes of the message path (issue 15) store exactly what Django's own insert and
-update store, on SQLite and PostgreSQL alike."""
+"""The lean writes of the message and booking paths (issue 15) store exactly what Django's own
+insert and update store, on SQLite and PostgreSQL alike."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from tests.conftest import World
 from treffpunkt.core import lean
 from treffpunkt.core.models import AuditEntry, LiveEvent
 from treffpunkt.messaging.models import Conversation, InquiryTopic
+from treffpunkt.notifications.models import OutboxMail
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +32,39 @@ def test_a_lean_insert_stores_the_same_row_as_create(world: World):
         stored_orm.created_at,
     )
     assert stored_lean.created_at == MOMENT
+
+
+def test_a_lean_outbox_mail_keeps_its_json_and_sql_null(world: World):
+    def mail(**fields: object) -> OutboxMail:
+        return OutboxMail(
+            recipient=world.member,
+            to_address="m@example.org",
+            template="booking/request_received",
+            language="de",
+            next_attempt_at=MOMENT,
+            attachments=[{"filename": "termin.ics", "content": "BEGIN:VCALENDAR"}],
+            **fields,
+        )
+
+    frozen = {"context": {"start": MOMENT}, "time_zone": "Europe/Berlin"}
+    for render_context in (frozen, None):
+        lean_row = lean.insert(mail(render_context=render_context))
+        orm_row = OutboxMail.objects.create(
+            **{
+                field.attname: getattr(mail(render_context=render_context), field.attname)
+                for field in OutboxMail._meta.concrete_fields
+                if not field.primary_key
+            }
+        )
+        stored = OutboxMail.objects.filter(pk__in=[lean_row.pk, orm_row.pk])
+        # The moment goes through the field's encoder; None is SQL NULL, not JSON null.
+        assert [row.render_context for row in stored] == [
+            OutboxMail.objects.get(pk=orm_row.pk).render_context
+        ] * 2
+        assert stored.filter(render_context__isnull=True).count() == (
+            2 if render_context is None else 0
+        )
+        assert {row.attachments[0]["filename"] for row in stored} == {"termin.ics"}
 
 
 def test_a_lean_insert_fills_auto_now_add_and_keeps_constraints(world: World):

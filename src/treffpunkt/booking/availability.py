@@ -7,8 +7,10 @@ hour is neither lost nor doubled. Everything after that is plain UTC arithmetic.
 
 from __future__ import annotations
 
+import json
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -16,9 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import holidays as holiday_calendars
-from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import FloatField, Func
-from django.db.models.sql.compiler import SQLCompiler
+from django.db import connection
 
 from treffpunkt.booking.models import (
     HOLDING_STATUSES,
@@ -28,6 +28,7 @@ from treffpunkt.booking.models import (
     HoursException,
     WeeklyHours,
 )
+from treffpunkt.core import lean
 
 Span = tuple[datetime, datetime]
 
@@ -49,30 +50,6 @@ class StaffCalendar:
     closed: dict[date, list[tuple[time, time]]] = field(default_factory=dict)
     extra: dict[date, list[tuple[time, time]]] = field(default_factory=dict)
     blocked: list[Span] = field(default_factory=list)  # held appointments incl. buffers, sorted
-
-
-class EpochSeconds(Func):
-    """Seconds since 1970, computed by the database. Turning thousands of timestamps into
-    datetimes row by row in Django's Python converters was most of an 8-week search."""
-
-    output_field = FloatField()
-
-    def as_postgresql(
-        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any
-    ) -> tuple[str, Any]:
-        return self.as_sql(
-            compiler, connection, template="EXTRACT(EPOCH FROM %(expressions)s)::float8", **extra
-        )
-
-    def as_sqlite(
-        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any
-    ) -> tuple[str, Any]:
-        return self.as_sql(
-            compiler,
-            connection,
-            template="((julianday(%(expressions)s) - 2440587.5) * 86400.0)",
-            **extra,
-        )
 
 
 @lru_cache(maxsize=64)
@@ -162,16 +139,48 @@ def horizon_end(ctype: ConsultationType, *, now: datetime) -> datetime:
     return datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=zone).astimezone(UTC)
 
 
-def merge_by_start(per_staff: dict[int, list[Span]]) -> list[Slot]:
-    """One slot per start time, with every staff member free then ("any staff member")."""
+def merge_by_start(
+    per_staff: dict[int, list[Span]], *, load: Callable[[int, datetime], int] | None = None
+) -> list[Slot]:
+    """One slot per start time, with every staff member free then ("any staff member").
+
+    Staff are in id order, or with ``load`` (holds of a staff member on the day of a moment)
+    the least busy first, ties by id."""
     by_start: dict[Span, list[int]] = defaultdict(list)
     for staff_id, spans in per_staff.items():
         for span in spans:
             by_start[span].append(staff_id)
     return [
-        Slot(start=s, end=e, staff_ids=tuple(sorted(ids)))
+        Slot(start=s, end=e, staff_ids=_in_turn(ids, s, load))
         for (s, e), ids in sorted(by_start.items())
     ]
+
+
+def _in_turn(
+    staff_ids: list[int], start: datetime, load: Callable[[int, datetime], int] | None
+) -> tuple[int, ...]:
+    if load is None or len(staff_ids) == 1:
+        return tuple(sorted(staff_ids))
+    return tuple(sorted(staff_ids, key=lambda staff_id: (load(staff_id, start), staff_id)))
+
+
+def holds_per_day(
+    calendars: dict[int, StaffCalendar], days: list[date], zone: ZoneInfo
+) -> Callable[[int, datetime], int]:
+    """How many holds a staff member has on the local day of a moment (one of ``days``),
+    counted from the calendars already loaded: no query of its own."""
+    bounds = [datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC) for day in days]
+    bounds.append(
+        datetime.combine(days[-1] + timedelta(days=1), time.min, tzinfo=zone).astimezone(UTC)
+    )
+    starts = {staff_id: [span[0] for span in c.blocked] for staff_id, c in calendars.items()}
+
+    def load(staff_id: int, moment: datetime) -> int:
+        day = max(bisect_right(bounds, moment) - 1, 0)
+        held = starts[staff_id]  # sorted: the calendar's query orders by start
+        return bisect_left(held, bounds[day + 1]) - bisect_left(held, bounds[day])
+
+    return load
 
 
 def load_calendars(
@@ -182,43 +191,121 @@ def load_calendars(
     zone: ZoneInfo,
     ignore_appointment_id: int | None = None,
 ) -> dict[int, StaffCalendar]:
-    """Three queries for any number of staff: hours, changes, held appointments."""
+    """Three queries for any number of staff: hours, changes, held appointments.
+
+    Written out (see ``_calendar_sql``): every slot request and every slot page runs them, and
+    built by the ORM their making cost more CPU than the database's answer (issue 15)."""
     calendars = {staff_id: StaffCalendar(staff_id=staff_id) for staff_id in staff_ids}
-    for row in WeeklyHours.objects.filter(staff_id__in=staff_ids).values_list(
-        "staff_id", "weekday", "start", "end"
-    ):
-        calendars[row[0]].weekly.setdefault(row[1], []).append((row[2], row[3]))
-    for exc in HoursException.objects.filter(
-        staff_id__in=staff_ids, date__gte=first_day, date__lte=last_day
-    ):
-        calendar = calendars[exc.staff_id]
-        if exc.kind == ExceptionKind.CLOSED and exc.whole_day:
-            calendar.closed_days.add(exc.date)
-        elif exc.kind == ExceptionKind.CLOSED and exc.start and exc.end:
-            calendar.closed.setdefault(exc.date, []).append((exc.start, exc.end))
-        elif exc.kind == ExceptionKind.EXTRA and exc.start and exc.end:
-            calendar.extra.setdefault(exc.date, []).append((exc.start, exc.end))
-    range_start = datetime.combine(first_day, time.min, tzinfo=zone) - timedelta(days=1)
-    range_end = datetime.combine(last_day, time.max, tzinfo=zone) + timedelta(days=1)
-    held = Appointment.objects.filter(
-        staff_id__in=staff_ids,
-        status__in=HOLDING_STATUSES,
-        blocked_end__gt=range_start,
-        blocked_start__lt=range_end,
-    )
-    if ignore_appointment_id is not None:
-        held = held.exclude(pk=ignore_appointment_id)  # an appointment being moved
-    rows = (
-        held.annotate(start_s=EpochSeconds("blocked_start"), end_s=EpochSeconds("blocked_end"))
-        .order_by("blocked_start")
-        .values_list("staff_id", "start_s", "end_s")
-    )
-    for staff_id, start, end in rows:
-        # Held times are whole minutes, so rounding the float seconds loses nothing.
-        calendars[staff_id].blocked.append(
-            (datetime.fromtimestamp(round(start), UTC), datetime.fromtimestamp(round(end), UTC))
+    sql = _calendar_sql(connection.vendor, moving=ignore_appointment_id is not None)
+    staff = _id_list(staff_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(sql.weekly, [staff])
+        for staff_id, weekday, start, end in cursor.fetchall():
+            calendars[staff_id].weekly.setdefault(weekday, []).append((start, end))
+        day = HoursException._meta.get_field("date")
+        cursor.execute(
+            sql.changes,
+            [
+                staff,
+                day.get_db_prep_value(first_day, connection),
+                day.get_db_prep_value(last_day, connection),
+            ],
         )
+        for staff_id, on, kind, start, end in cursor.fetchall():
+            _add_change(calendars[staff_id], on, kind, start, end)
+        moment = Appointment._meta.get_field("blocked_start")
+        range_start = datetime.combine(first_day, time.min, tzinfo=zone) - timedelta(days=1)
+        range_end = datetime.combine(last_day, time.max, tzinfo=zone) + timedelta(days=1)
+        params = [
+            staff,
+            *HOLDING_STATUSES,
+            moment.get_db_prep_value(range_start, connection),
+            moment.get_db_prep_value(range_end, connection),
+        ]
+        if ignore_appointment_id is not None:
+            params.append(ignore_appointment_id)  # an appointment being moved
+        cursor.execute(sql.held, params)
+        for staff_id, start_s, end_s in cursor.fetchall():
+            # Held times are whole minutes, so rounding the float seconds loses nothing.
+            calendars[staff_id].blocked.append(
+                (
+                    datetime.fromtimestamp(round(start_s), UTC),
+                    datetime.fromtimestamp(round(end_s), UTC),
+                )
+            )
     return calendars
+
+
+def _add_change(
+    calendar: StaffCalendar, on: date, kind: str, start: time | None, end: time | None
+) -> None:
+    if kind == ExceptionKind.CLOSED and (start is None or end is None):
+        calendar.closed_days.add(on)
+    elif kind == ExceptionKind.CLOSED and start and end:
+        calendar.closed.setdefault(on, []).append((start, end))
+    elif kind == ExceptionKind.EXTRA and start and end:
+        calendar.extra.setdefault(on, []).append((start, end))
+
+
+@dataclass(frozen=True)
+class _CalendarSQL:
+    weekly: str
+    changes: str
+    held: str
+
+
+def _id_list(ids: Sequence[int]) -> Any:
+    """The staff ids as one parameter: an array for PostgreSQL, JSON for SQLite's json_each."""
+    ids = [int(pk) for pk in ids]
+    return ids if connection.vendor == "postgresql" else json.dumps(ids)
+
+
+@lru_cache(maxsize=8)
+def _calendar_sql(vendor: str, *, moving: bool) -> _CalendarSQL:
+    """The calendar's three statements, made once per database vendor. Only table and column
+    names from the models go into the text; every value is a parameter. The database's own
+    types come back (SQLite's connection converts its date and time columns as Django's does).
+    Held times come as seconds since 1970, computed by the database: turning thousands of
+    timestamps into datetimes row by row in Django's converters was most of an 8-week search."""
+    in_list = (
+        "= ANY(%s::bigint[])" if vendor == "postgresql" else "IN (SELECT value FROM json_each(%s))"
+    )
+    hours, changes, held = WeeklyHours, HoursException, Appointment
+
+    def col(model: type[Any], name: str) -> str:
+        return lean.column(model, name)
+
+    def epoch(name: str) -> str:
+        column = col(held, name)
+        if vendor == "postgresql":
+            return f"EXTRACT(EPOCH FROM {column})::float8"
+        return f"((julianday({column}) - 2440587.5) * 86400.0)"
+
+    statuses = ", ".join(["%s"] * len(HOLDING_STATUSES))
+    not_moved = f" AND {col(held, 'id')} <> %s" if moving else ""
+    return _CalendarSQL(
+        weekly=(
+            f"SELECT {col(hours, 'staff')}, {col(hours, 'weekday')}, {col(hours, 'start')}, "  # noqa: S608 (names only)
+            f"{col(hours, 'end')} FROM {lean.quoted(hours._meta.db_table)} "
+            f"WHERE {col(hours, 'staff')} {in_list} "
+            f"ORDER BY {col(hours, 'staff')}, {col(hours, 'weekday')}, {col(hours, 'start')}"
+        ),
+        changes=(
+            f"SELECT {col(changes, 'staff')}, {col(changes, 'date')}, {col(changes, 'kind')}, "  # noqa: S608 (names only)
+            f"{col(changes, 'start')}, {col(changes, 'end')} "
+            f"FROM {lean.quoted(changes._meta.db_table)} "
+            f"WHERE {col(changes, 'staff')} {in_list} "
+            f"AND {col(changes, 'date')} >= %s AND {col(changes, 'date')} <= %s "
+            f"ORDER BY {col(changes, 'staff')}, {col(changes, 'date')}, {col(changes, 'start')}"
+        ),
+        held=(
+            f"SELECT {col(held, 'staff')}, {epoch('blocked_start')}, {epoch('blocked_end')} "  # noqa: S608 (names only)
+            f"FROM {lean.quoted(held._meta.db_table)} "
+            f"WHERE {col(held, 'staff')} {in_list} AND {col(held, 'status')} IN ({statuses}) "
+            f"AND {col(held, 'blocked_end')} > %s AND {col(held, 'blocked_start')} < %s{not_moved} "
+            f"ORDER BY {col(held, 'blocked_start')}"
+        ),
+    )
 
 
 def free_slots(
@@ -231,11 +318,14 @@ def free_slots(
     staff_ids: Sequence[int] | None = None,
     ignore_appointment_id: int | None = None,
     ignore_everything_booked: bool = False,
+    least_busy_first: bool = False,
 ) -> list[Slot]:
     """Every free slot of a consultation type between two local dates (inclusive).
 
     ``ignore_everything_booked`` answers "would this be a slot on an empty calendar?", which
     tells a slot that was just taken from a time that was never offered.
+    ``least_busy_first`` orders each slot's staff by their holds that day, fewest first: a
+    request for "any staff member" goes to them in that order.
     """
     zone = ZoneInfo(ctype.organization.time_zone)
     candidates = (
@@ -270,4 +360,5 @@ def free_slots(
         )
         for staff_id, calendar in calendars.items()
     }
-    return merge_by_start(per_staff)
+    load = holds_per_day(calendars, days, zone) if least_busy_first else None
+    return merge_by_start(per_staff, load=load)

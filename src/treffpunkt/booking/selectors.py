@@ -21,7 +21,15 @@ from treffpunkt.core import clock
 
 
 def policy_for(organization: Organization) -> BookingPolicy:
-    policy, _ = BookingPolicy.objects.get_or_create(organization=organization)
+    """The organization's booking rules: as read with it where the query joined them in
+    (``bookable_type``), else read now (not kept on the organization: a change made meanwhile
+    counts), and made with defaults the first time."""
+    joined = Organization.booking_policy.related.get_cached_value(organization, default=None)
+    if isinstance(joined, BookingPolicy):
+        return joined
+    policy, created = BookingPolicy.objects.get_or_create(organization=organization)
+    if created:  # creating it put it on the organization: a later change would go unseen
+        Organization.booking_policy.related.delete_cached_value(organization)
     return policy
 
 
@@ -36,8 +44,14 @@ def bookable_types(member: User) -> QuerySet[ConsultationType]:
 
 
 def bookable_type(member: User, type_id: int) -> ConsultationType:
-    """A type the member may book, or 404 (another organization's types do not exist)."""
-    ctype = bookable_types(member).select_related("organization").filter(pk=type_id).first()
+    """A type the member may book, or 404 (another organization's types do not exist). Its
+    organization's booking rules come in the same query: a request needs them."""
+    ctype = (
+        bookable_types(member)
+        .select_related("organization", "organization__booking_policy")
+        .filter(pk=type_id)
+        .first()
+    )
     if ctype is None:
         raise Http404
     return ctype
@@ -52,6 +66,7 @@ def slots_for(
     staff_ids: list[int] | None = None,
     ignore_appointment_id: int | None = None,
     policy: BookingPolicy | None = None,
+    least_busy_first: bool = False,
 ) -> list[Slot]:
     """``policy``: the organization's booking rules when the caller has read them already."""
     policy = policy or policy_for(ctype.organization)
@@ -63,6 +78,7 @@ def slots_for(
         federal_state=policy.federal_state,
         staff_ids=staff_ids,
         ignore_appointment_id=ignore_appointment_id,
+        least_busy_first=least_busy_first,
     )
 
 

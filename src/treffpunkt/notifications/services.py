@@ -26,7 +26,7 @@ from django.db import models, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from treffpunkt.core import clock
+from treffpunkt.core import clock, lean
 from treffpunkt.notifications.models import MailStatus, OutboxMail
 
 if TYPE_CHECKING:
@@ -102,18 +102,22 @@ def queue_mail(
         frozen = {"context": _frozen_context(everything), "time_zone": zone}
     else:
         texts = _render(template, context, recipient=recipient, language=lang, zone=zone)
-    mail = OutboxMail.objects.create(
-        recipient=recipient,
-        to_address=address,
-        template=template,
-        language=lang,
-        subject=texts[0],
-        body_text=texts[1],
-        body_html=texts[2],
-        render_context=frozen,
-        attachments=[item.as_stored() for item in attachments or []],
-        next_attempt_at=clock.now(),
-        message_id=new_message_id(),
+    # A lean insert (see core.lean): a booking queues two mails, and Django's create
+    # compiled this statement anew for each.
+    mail = lean.insert(
+        OutboxMail(
+            recipient=recipient,
+            to_address=address,
+            template=template,
+            language=lang,
+            subject=texts[0],
+            body_text=texts[1],
+            body_html=texts[2],
+            render_context=frozen,
+            attachments=[item.as_stored() for item in attachments or []],
+            next_attempt_at=clock.now(),
+            message_id=new_message_id(),
+        )
     )
     _deliver_after_commit(mail.pk)
     return mail

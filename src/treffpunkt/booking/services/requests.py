@@ -13,7 +13,6 @@ from functools import partial
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count
 from django.utils.translation import gettext as _
 
 from treffpunkt.accounts.models import User
@@ -27,7 +26,7 @@ from treffpunkt.booking.models import (
 from treffpunkt.booking.selectors import policy_for, slots_for
 from treffpunkt.booking.services._common import _confirm, _event, _mail_member, _mail_staff
 from treffpunkt.booking.signals import appointment_created
-from treffpunkt.core import audit, clock
+from treffpunkt.core import audit, clock, lean
 from treffpunkt.core.contention import take_turns, write_against_rivals
 from treffpunkt.core.errors import DomainError, NotAllowed
 from treffpunkt.core.realtime import notify_user
@@ -80,8 +79,39 @@ def request_appointment(
 ) -> Appointment:
     """A member's binding request for a slot. The slot is held until the organization answers.
 
-    The same booking form sent twice (same ``request_key``) gives the same request.
+    The same booking form sent twice (same ``request_key``) gives the same request. The usual
+    request pays no query for that: a second copy fails on the unique key when it writes, or
+    finds its slot taken by the first, and only then is the first copy looked up.
     """
+    try:
+        return _request(
+            member=member,
+            consultation_type=consultation_type,
+            start=start,
+            request_key=request_key,
+            staff_id=staff_id,
+            note=note,
+        )
+    except DomainError:
+        earlier = _first_copy(member, request_key)
+        if earlier is None:
+            raise
+        return earlier
+
+
+def _first_copy(member: User, request_key: uuid.UUID) -> Appointment | None:
+    return Appointment.objects.filter(member=member, request_key=request_key).first()
+
+
+def _request(
+    *,
+    member: User,
+    consultation_type: ConsultationType,
+    start: datetime,
+    request_key: uuid.UUID,
+    staff_id: int | None,
+    note: str,
+) -> Appointment:
     ctype = consultation_type
     if not member.is_member or ctype.organization_id != member.organization_id:
         raise NotAllowed()
@@ -89,14 +119,16 @@ def request_appointment(
         raise DomainError(_("This consultation type cannot be booked at the moment."))
     if len(note) > 500:
         raise DomainError(_("Your message is too long (at most 500 characters)."), code="note")
-    existing = Appointment.objects.filter(member=member, request_key=request_key).first()
-    if existing is not None:
-        return existing
     now = clock.now()
     policy = policy_for(ctype.organization)  # read once for the search and the hold
     with transaction.atomic():
         slot = _free_slot_at(
-            ctype, start, now=now, staff_ids=[staff_id] if staff_id else None, policy=policy
+            ctype,
+            start,
+            now=now,
+            staff_ids=[staff_id] if staff_id else None,
+            policy=policy,
+            least_busy_first=True,
         )
         appointment, created = _hold_slot(
             member=member,
@@ -131,6 +163,7 @@ def _free_slot_at(
     staff_ids: list[int] | None,
     ignore_appointment_id: int | None = None,
     policy: BookingPolicy | None = None,
+    least_busy_first: bool = False,
 ) -> Slot:
     """The free slot starting at ``start``, or the precise reason why there is none."""
     if start.tzinfo is None:
@@ -158,6 +191,7 @@ def _free_slot_at(
         staff_ids=staff_ids,
         ignore_appointment_id=ignore_appointment_id,
         policy=policy,
+        least_busy_first=least_busy_first,
     )
     for slot in day_slots:
         if slot.start == start:
@@ -200,24 +234,6 @@ def _alternatives(ctype: ConsultationType, *, after: datetime, now: datetime) ->
     return found[:ALTERNATIVES_SHOWN]
 
 
-def _least_busy_first(slot: Slot) -> list[int]:
-    """With "any staff member", give the request to whoever has the fewest held slots that day."""
-    day_start = slot.start - timedelta(hours=12)
-    day_end = slot.start + timedelta(hours=12)
-    load = dict(
-        Appointment.objects.filter(
-            staff_id__in=slot.staff_ids,
-            status__in=HOLDING_STATUSES,
-            start__gte=day_start,
-            start__lt=day_end,
-        )
-        .values_list("staff_id")
-        .annotate(n=Count("pk"))
-        .values_list("staff_id", "n")
-    )
-    return sorted(slot.staff_ids, key=lambda staff_id: (load.get(staff_id, 0), staff_id))
-
-
 def _hold_slot(
     *,
     member: User,
@@ -228,47 +244,47 @@ def _hold_slot(
     note: str,
     policy: BookingPolicy,
 ) -> tuple[Appointment, bool]:
-    """Insert the request for the first staff member whose slot is still free."""
+    """Insert the request for the first staff member whose slot is still free, trying the
+    least busy of the day first (the slot's order)."""
     expires_at = min(
         now + timedelta(hours=policy.answer_within_hours), slot.start - ctype.min_notice
     )
     blocked_start = slot.start - ctype.buffer_before
     blocked_end = slot.end + ctype.buffer_after
-    candidates = _least_busy_first(slot)
-    take_turns(CALENDAR, candidates)
-    # The same form sent twice at the same moment: the unique request key stops the second
-    # insert (below), and a second one that finds no free staff member looks for the first
-    # at the end; the usual request pays no query for it.
-    for staff_id in candidates:
-        if _overlaps_a_hold(staff_id, start=blocked_start, end=blocked_end):
+    take_turns(CALENDAR, slot.staff_ids)
+    for staff_id in slot.staff_ids:
+        # PostgreSQL's exclusion constraint answers the insert itself; elsewhere look first.
+        if not double_booking_refused_by_database() and _overlaps_a_hold(
+            staff_id, start=blocked_start, end=blocked_end
+        ):
             continue  # someone else got this staff member's time a moment ago
+        appointment = Appointment(
+            organization=ctype.organization,
+            consultation_type=ctype,
+            member=member,
+            staff_id=staff_id,
+            start=slot.start,
+            end=slot.end,
+            blocked_start=blocked_start,
+            blocked_end=blocked_end,
+            request_key=key,
+            member_note=note.strip(),
+            expires_at=max(expires_at, now),
+        )
         try:
-            created = write_against_rivals(
-                partial(
-                    Appointment.objects.create,
-                    organization=ctype.organization,
-                    consultation_type=ctype,
-                    member=member,
-                    staff_id=staff_id,
-                    start=slot.start,
-                    end=slot.end,
-                    blocked_start=blocked_start,
-                    blocked_end=blocked_end,
-                    request_key=key,
-                    member_note=note.strip(),
-                    expires_at=max(expires_at, now),
-                )
-            )
-            return created, True
+            return write_against_rivals(partial(lean.insert, appointment)), True
         except IntegrityError:
-            earlier = Appointment.objects.filter(member=member, request_key=key).first()
+            earlier = _first_copy(member, key)
             if earlier is not None:
                 return earlier, False  # the same form, sent twice at the same moment
             continue  # the exclusion constraint: someone else got this staff member's slot
-    earlier = Appointment.objects.filter(member=member, request_key=key).first()
-    if earlier is not None:
-        return earlier, False  # the same form, sent twice: its first copy took the slot
     raise SlotTaken(alternatives=_alternatives(ctype, after=slot.start, now=now))
+
+
+def double_booking_refused_by_database() -> bool:
+    """PostgreSQL refuses overlapping holds of one staff member (an exclusion constraint,
+    migration 0002); SQLite has none, so its writers look before they write."""
+    return bool(transaction.get_connection().vendor == "postgresql")
 
 
 class StaffBusy(DomainError):
