@@ -1,5 +1,5 @@
-"""The lean writes of the message and booking paths (issue 15) store exactly what Django's own
-insert and update store, on SQLite and PostgreSQL alike."""
+"""The lean writes and reads of the message and booking paths (issue 15) store and give exactly
+what Django's own insert, update and get do, on SQLite and PostgreSQL alike."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.db.models import Model
 
 from tests.conftest import World
+from treffpunkt.accounts.models import User
 from treffpunkt.core import lean
 from treffpunkt.core.models import AuditEntry, LiveEvent
 from treffpunkt.messaging.models import Conversation, InquiryTopic
@@ -103,3 +105,35 @@ def test_a_lean_update_changes_one_row_by_key(world: World, topic: InquiryTopic)
 def test_a_lean_update_takes_only_a_models_own_columns():
     with pytest.raises(LookupError):
         lean.update(Conversation, 1, messages=[])
+
+
+def _every_column(instance: Model) -> dict[str, object]:
+    return {
+        field.attname: getattr(instance, field.attname) for field in instance._meta.concrete_fields
+    }
+
+
+def test_a_lean_get_gives_what_the_orms_get_gives(world: World):
+    world.staff.last_login = MOMENT
+    world.staff.save()
+    for pk in (world.staff.pk, world.member.pk):
+        lean_row = lean.get(User, pk)
+        orm_row = User.objects.get(pk=pk)
+        assert lean_row is not None and not lean_row._state.adding
+        # Moments aware, booleans as booleans, on both databases.
+        assert _every_column(lean_row) == _every_column(orm_row)
+    mail = lean.insert(
+        OutboxMail(
+            recipient=world.member,
+            to_address="m@example.org",
+            template="t",
+            language="de",
+            next_attempt_at=MOMENT,
+            render_context={"context": {"n": 1}, "time_zone": "Europe/Berlin"},
+        )
+    )
+    read = lean.get(OutboxMail, mail.pk)
+    assert read is not None
+    assert _every_column(read) == _every_column(OutboxMail.objects.get(pk=mail.pk))
+    assert read.next_attempt_at == MOMENT and read.render_context["context"] == {"n": 1}
+    assert lean.get(OutboxMail, 10**9) is None

@@ -19,7 +19,9 @@ from zoneinfo import ZoneInfo
 
 import holidays as holiday_calendars
 from django.db import connection
+from django.db.models import ManyToManyField
 
+from treffpunkt.accounts.models import User
 from treffpunkt.booking.models import (
     HOLDING_STATUSES,
     Appointment,
@@ -247,6 +249,28 @@ def _add_change(
         calendar.extra.setdefault(on, []).append((start, end))
 
 
+def offering_staff(ctype_id: int) -> list[int]:
+    """The active staff members who offer a consultation type (written out, as the calendars)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_offering_staff_sql(connection.vendor), [ctype_id, True])
+        return [row[0] for row in cursor.fetchall()]
+
+
+@lru_cache(maxsize=4)
+def _offering_staff_sql(vendor: str) -> str:
+    offers = ConsultationType._meta.get_field("staff")
+    if not isinstance(offers, ManyToManyField):  # pragma: no cover (the model says so)
+        raise TypeError("ConsultationType.staff is a many-to-many field")
+    link = lean.quoted(offers.m2m_reverse_name())
+    return (
+        f"SELECT u.{lean.column(User, 'id')} "  # noqa: S608 (names only)
+        f"FROM {lean.quoted(ConsultationType.staff.through._meta.db_table)} t "
+        f"JOIN {lean.quoted(User._meta.db_table)} u ON u.{lean.column(User, 'id')} = t.{link} "
+        f"WHERE t.{lean.quoted(offers.m2m_column_name())} = %s "
+        f"AND u.{lean.column(User, 'is_active')} = %s"
+    )
+
+
 @dataclass(frozen=True)
 class _CalendarSQL:
     weekly: str
@@ -328,11 +352,7 @@ def free_slots(
     request for "any staff member" goes to them in that order.
     """
     zone = ZoneInfo(ctype.organization.time_zone)
-    candidates = (
-        list(staff_ids)
-        if staff_ids is not None
-        else list(ctype.staff.filter(is_active=True).values_list("pk", flat=True))
-    )
+    candidates = list(staff_ids) if staff_ids is not None else offering_staff(ctype.pk)
     if not candidates:
         return []
     days = [first_day + timedelta(days=n) for n in range((last_day - first_day).days + 1)]

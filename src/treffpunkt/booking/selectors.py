@@ -45,16 +45,19 @@ def bookable_types(member: User) -> QuerySet[ConsultationType]:
 
 def bookable_type(member: User, type_id: int) -> ConsultationType:
     """A type the member may book, or 404 (another organization's types do not exist). Its
-    organization's booking rules come in the same query: a request needs them."""
-    ctype = (
-        bookable_types(member)
-        .select_related("organization", "organization__booking_policy")
-        .filter(pk=type_id)
-        .first()
-    )
-    if ctype is None:
+    organization's booking rules come in the same query: a request needs them. (The filter of
+    ``bookable_types`` without its DISTINCT and ordering: one row is asked for.)"""
+    organization_id = member.organization_id
+    if organization_id is None:
         raise Http404
-    return ctype
+    found = list(
+        ConsultationType.objects.select_related("organization", "organization__booking_policy")
+        .filter(pk=type_id, organization_id=organization_id, is_active=True, staff__isnull=False)
+        .order_by()[:1]
+    )
+    if not found:
+        raise Http404
+    return found[0]
 
 
 def slots_for(

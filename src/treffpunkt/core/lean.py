@@ -1,8 +1,8 @@
-"""Lean writes for the few statements that run for every message (issue 15).
+"""Lean reads and writes for the few statements that run for every message or booking (issue 15).
 
-``Model.objects.create`` and ``QuerySet.update`` rebuild and recompile their statement on every
-call: for a message, whose whole write is eight short statements, that was about half of the
-CPU it cost. The statements here are made once per model and database vendor from the model's
+``Model.objects.create``, ``QuerySet.update`` and ``get`` rebuild and recompile their statement
+on every call: for a message, whose whole write is eight short statements, that was about half
+of the CPU it cost. The statements here are made once per model and database vendor from the model's
 own fields, and take their values the way Django's insert does (``pre_save`` for
 ``auto_now_add``, ``get_db_prep_save`` for each vendor's types), so the rows are the same.
 
@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from django.db import connection
 from django.db.models import AutoField, BigAutoField, Field, Model, SmallAutoField
+from django.db.models.expressions import Col
 
 M = TypeVar("M", bound=Model)
 
@@ -39,6 +40,23 @@ def insert(instance: M) -> M:
     instance._state.adding = False
     instance._state.db = connection.alias
     return instance
+
+
+def get(model: type[M], pk: Any) -> M | None:
+    """The row with key ``pk`` as ``model.objects.filter(pk=pk).first()`` gives it (every
+    concrete field, through the converters the ORM applies), or None."""
+    sql, fields, converters = _select_statement(model, connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [model._meta.pk.get_db_prep_value(pk, connection)])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = []
+    for value, (column, steps) in zip(row, converters, strict=True):
+        for step in steps:
+            value = step(value, column, connection)
+        values.append(value)
+    return model.from_db(connection.alias, [field.attname for field in fields], values)
 
 
 def update(model: type[Model], pk: Any, **values: Any) -> int:
@@ -70,6 +88,26 @@ def _insert_statement(model: type[Model], vendor: str) -> tuple[str, tuple[Field
     marks = ", ".join(["%s"] * len(fields))
     table, key = quoted(meta.db_table), quoted(meta.pk.column)
     return f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING {key}", fields  # noqa: S608 (names only)
+
+
+@functools.cache
+def _select_statement(
+    model: type[Model], vendor: str
+) -> tuple[str, tuple[Field[Any, Any], ...], tuple[tuple[Col, list[Any]], ...]]:
+    """The statement, the fields in its order, and for each column the converters the ORM's
+    compiler would apply (the backend's, then the field's own ``from_db_value``). Taken from
+    the first connection of this vendor: they read only settings, not the connection."""
+    meta = model._meta
+    fields = tuple(meta.concrete_fields)
+    columns = []
+    for field in fields:
+        column = field.get_col(meta.db_table)
+        steps = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        columns.append((column, steps))
+    names = ", ".join(quoted(field.column) for field in fields)
+    table, key = quoted(meta.db_table), quoted(meta.pk.column)
+    sql = f"SELECT {names} FROM {table} WHERE {key} = %s"  # noqa: S608 (names only)
+    return sql, fields, tuple(columns)
 
 
 @functools.cache
