@@ -199,7 +199,7 @@ def load_calendars(
     built by the ORM their making cost more CPU than the database's answer (issue 15)."""
     calendars = {staff_id: StaffCalendar(staff_id=staff_id) for staff_id in staff_ids}
     sql = _calendar_sql(connection.vendor, moving=ignore_appointment_id is not None)
-    staff = _id_list(staff_ids)
+    staff = sql.id_list(staff_ids)
     with connection.cursor() as cursor:
         cursor.execute(sql.weekly, [staff])
         for staff_id, weekday, start, end in cursor.fetchall():
@@ -276,12 +276,16 @@ class _CalendarSQL:
     weekly: str
     changes: str
     held: str
+    id_list: Callable[[Sequence[int]], Any]  # the staff ids as the statements' one parameter
 
 
-def _id_list(ids: Sequence[int]) -> Any:
-    """The staff ids as one parameter: an array for PostgreSQL, JSON for SQLite's json_each."""
-    ids = [int(pk) for pk in ids]
-    return ids if connection.vendor == "postgresql" else json.dumps(ids)
+def _in_id_list(vendor: str) -> tuple[str, Callable[[Sequence[int]], Any]]:
+    """How one parameter carries a list of ids on this database: the SQL test and the
+    parameter's form, decided together so that they cannot disagree (an array for PostgreSQL,
+    JSON read by json_each for SQLite)."""
+    if vendor == "postgresql":
+        return "= ANY(%s::bigint[])", lambda ids: [int(pk) for pk in ids]
+    return "IN (SELECT value FROM json_each(%s))", lambda ids: json.dumps([int(pk) for pk in ids])
 
 
 @lru_cache(maxsize=8)
@@ -291,9 +295,7 @@ def _calendar_sql(vendor: str, *, moving: bool) -> _CalendarSQL:
     types come back (SQLite's connection converts its date and time columns as Django's does).
     Held times come as seconds since 1970, computed by the database: turning thousands of
     timestamps into datetimes row by row in Django's converters was most of an 8-week search."""
-    in_list = (
-        "= ANY(%s::bigint[])" if vendor == "postgresql" else "IN (SELECT value FROM json_each(%s))"
-    )
+    in_list, id_list = _in_id_list(vendor)
     hours, changes, held = WeeklyHours, HoursException, Appointment
 
     def col(model: type[Any], name: str) -> str:
@@ -329,6 +331,7 @@ def _calendar_sql(vendor: str, *, moving: bool) -> _CalendarSQL:
             f"AND {col(held, 'blocked_end')} > %s AND {col(held, 'blocked_start')} < %s{not_moved} "
             f"ORDER BY {col(held, 'blocked_start')}"
         ),
+        id_list=id_list,
     )
 
 
