@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.db.models import Q, QuerySet
@@ -21,16 +22,15 @@ from treffpunkt.core import clock
 
 
 def policy_for(organization: Organization) -> BookingPolicy:
-    """The organization's booking rules: as read with it where the query joined them in
-    (``bookable_type``), else read now (not kept on the organization: a change made meanwhile
-    counts), and made with defaults the first time."""
-    joined = Organization.booking_policy.related.get_cached_value(organization, default=None)
-    if isinstance(joined, BookingPolicy):
-        return joined
-    policy, created = BookingPolicy.objects.get_or_create(organization=organization)
-    if created:  # creating it put it on the organization: a later change would go unseen
-        Organization.booking_policy.related.delete_cached_value(organization)
-    return policy
+    """The organization's booking rules, made with defaults the first time."""
+    return BookingPolicy.objects.get_or_create(organization=organization)[0]
+
+
+class BookableType(NamedTuple):
+    """A type a member may book, with its organization's booking rules (a request needs both)."""
+
+    consultation_type: ConsultationType
+    policy: BookingPolicy
 
 
 def bookable_types(member: User) -> QuerySet[ConsultationType]:
@@ -43,10 +43,10 @@ def bookable_types(member: User) -> QuerySet[ConsultationType]:
     ).distinct()
 
 
-def bookable_type(member: User, type_id: int) -> ConsultationType:
-    """A type the member may book, or 404 (another organization's types do not exist). Its
-    organization's booking rules come in the same query: a request needs them. (The filter of
-    ``bookable_types`` without its DISTINCT and ordering: one row is asked for.)"""
+def bookable_type(member: User, type_id: int) -> BookableType:
+    """A type the member may book and its organization's rules, in one query, or 404 (another
+    organization's types do not exist). (The filter of ``bookable_types`` without its DISTINCT
+    and ordering: one row is asked for.)"""
     organization_id = member.organization_id
     if organization_id is None:
         raise Http404
@@ -57,7 +57,12 @@ def bookable_type(member: User, type_id: int) -> ConsultationType:
     )
     if not found:
         raise Http404
-    return found[0]
+    ctype = found[0]
+    try:
+        policy = ctype.organization.booking_policy  # joined above: no query
+    except BookingPolicy.DoesNotExist:  # rules never saved: made with defaults now
+        policy = policy_for(ctype.organization)
+    return BookableType(consultation_type=ctype, policy=policy)
 
 
 def slots_for(

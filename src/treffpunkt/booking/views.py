@@ -92,9 +92,9 @@ def choose_type(request: HttpRequest) -> HttpResponse:
 @member_required
 @unless_held(BOOKING)
 def choose_slot(request: HttpRequest, type_id: int) -> HttpResponse:
-    ctype = selectors.bookable_type(_user(request), type_id)
+    ctype, policy = selectors.bookable_type(_user(request), type_id)
     first = _first_day(request, ctype)
-    slots = selectors.slots_for(ctype, first_day=first, days=DAYS_PER_PAGE)
+    slots = selectors.slots_for(ctype, first_day=first, days=DAYS_PER_PAGE, policy=policy)
     return render(
         request,
         "booking/choose_slot.html",
@@ -117,7 +117,7 @@ def choose_slot(request: HttpRequest, type_id: int) -> HttpResponse:
 def request_slot(request: HttpRequest, type_id: int) -> HttpResponse:
     """Review the chosen slot, then press "Termin": a binding request (P-BOOK-2)."""
     member = _user(request)
-    ctype = selectors.bookable_type(member, type_id)
+    ctype, policy = selectors.bookable_type(member, type_id)
     data = request.POST if request.method == "POST" else None
     form = RequestForm(
         data, initial={"start": request.GET.get("start", ""), "request_key": uuid.uuid4()}
@@ -135,6 +135,7 @@ def request_slot(request: HttpRequest, type_id: int) -> HttpResponse:
                 start=form.cleaned_data["start"],
                 request_key=form.cleaned_data["request_key"],
                 note=form.cleaned_data["note"],
+                policy=policy,
             )
         except services.SlotTaken as exc:
             alternatives = exc.alternatives

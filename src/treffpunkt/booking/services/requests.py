@@ -76,8 +76,10 @@ def request_appointment(
     request_key: uuid.UUID,
     staff_id: int | None = None,
     note: str = "",
+    policy: BookingPolicy | None = None,
 ) -> Appointment:
     """A member's binding request for a slot. The slot is held until the organization answers.
+    ``policy``: the organization's booking rules when the caller has read them already.
 
     The same booking form sent twice (same ``request_key``) gives the same request. The usual
     request pays no query for that: a second copy fails on the unique key when it writes, or
@@ -91,6 +93,7 @@ def request_appointment(
             request_key=request_key,
             staff_id=staff_id,
             note=note,
+            policy=policy,
         )
     except DomainError:
         earlier = _first_copy(member, request_key)
@@ -111,6 +114,7 @@ def _request(
     request_key: uuid.UUID,
     staff_id: int | None,
     note: str,
+    policy: BookingPolicy | None,
 ) -> Appointment:
     ctype = consultation_type
     if not member.is_member or ctype.organization_id != member.organization_id:
@@ -119,8 +123,10 @@ def _request(
         raise DomainError(_("This consultation type cannot be booked at the moment."))
     if len(note) > 500:
         raise DomainError(_("Your message is too long (at most 500 characters)."), code="note")
+    if policy is not None and policy.organization_id != ctype.organization_id:
+        raise ValueError("the booking rules of another organization")
     now = clock.now()
-    policy = policy_for(ctype.organization)  # read once for the search and the hold
+    policy = policy or policy_for(ctype.organization)  # read once for the search and the hold
     with transaction.atomic():
         slot = _free_slot_at(
             ctype,
