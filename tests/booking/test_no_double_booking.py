@@ -16,6 +16,7 @@ from tests.factories import MemberFactory, OrganizationFactory, StaffFactory
 from treffpunkt.accounts.models import User
 from treffpunkt.booking.models import Appointment, ConsultationType, WeeklyHours
 from treffpunkt.booking.services import SlotTaken, request_appointment
+from treffpunkt.core.contention import a_rival_holds_the_range
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -100,7 +101,35 @@ def test_the_database_itself_refuses_an_overlapping_hold():
         )
 
     hold(0)
-    with pytest.raises(IntegrityError), transaction.atomic():
+    with pytest.raises(IntegrityError) as refused, transaction.atomic():
         hold(15)
+    assert a_rival_holds_the_range(refused.value)  # told apart from a form sent twice
     hold(30)  # back to back is fine
     assert Appointment.objects.count() == 2
+
+
+def test_a_form_sent_twice_is_told_apart_from_a_rival_for_the_time():
+    """The same request key refused by its unique constraint is no rival: the request then
+    answers with the first copy instead of trying the next staff member."""
+    org = OrganizationFactory()
+    staff, other_staff = StaffFactory(organization=org), StaffFactory(organization=org)
+    ctype = ConsultationType.objects.create(organization=org, name="X", duration_minutes=30)
+    member, key, start = MemberFactory(organization=org), uuid.uuid4(), _next_weekday_at_ten()
+
+    def hold(with_staff: User) -> Appointment:
+        return Appointment.objects.create(
+            organization=org,
+            consultation_type=ctype,
+            member=member,
+            staff=with_staff,
+            start=start,
+            end=start + timedelta(minutes=30),
+            blocked_start=start,
+            blocked_end=start + timedelta(minutes=30),
+            request_key=key,
+        )
+
+    hold(staff)
+    with pytest.raises(IntegrityError) as refused, transaction.atomic():
+        hold(other_staff)
+    assert not a_rival_holds_the_range(refused.value)

@@ -30,6 +30,8 @@ T = TypeVar("T")
 # deadlock_detected, serialization_failure: the database gave up on one of two rivals.
 LOST_RACE_SQLSTATES = frozenset({"40P01", "40001"})
 RETRIES_AFTER_DEADLOCK = 2
+# exclusion_violation: an exclusion constraint refused a range that overlaps a rival's.
+EXCLUSION_VIOLATION = "23P01"
 
 
 def take_turns(scope: str, keys: Iterable[int]) -> None:
@@ -57,6 +59,15 @@ def take_turns(scope: str, keys: Iterable[int]) -> None:
 def lost_a_race(error: OperationalError) -> bool:
     """Did the database abort this statement to let a concurrent transaction go on?"""
     return getattr(error.__cause__, "sqlstate", None) in LOST_RACE_SQLSTATES
+
+
+def a_rival_holds_the_range(error: IntegrityError) -> bool:
+    """Was a write refused because a rival's row overlaps it (an exclusion constraint, or a
+    deadlock the database broke in the rival's favour), rather than for a unique key?"""
+    cause = error.__cause__
+    if isinstance(cause, OperationalError):
+        return lost_a_race(cause)
+    return getattr(cause, "sqlstate", None) == EXCLUSION_VIOLATION
 
 
 def write_against_rivals(write: Callable[[], T]) -> T:

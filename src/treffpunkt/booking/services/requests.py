@@ -27,7 +27,11 @@ from treffpunkt.booking.selectors import policy_for, slots_for
 from treffpunkt.booking.services._common import _confirm, _event, _mail_member, _mail_staff
 from treffpunkt.booking.signals import appointment_created
 from treffpunkt.core import audit, clock, lean
-from treffpunkt.core.contention import take_turns, write_against_rivals
+from treffpunkt.core.contention import (
+    a_rival_holds_the_range,
+    take_turns,
+    write_against_rivals,
+)
 from treffpunkt.core.errors import DomainError, NotAllowed
 from treffpunkt.core.realtime import notify_user
 
@@ -279,11 +283,13 @@ def _hold_slot(
         )
         try:
             return write_against_rivals(partial(lean.insert, appointment)), True
-        except IntegrityError:
+        except IntegrityError as refused:
+            if a_rival_holds_the_range(refused):
+                continue  # someone else got this staff member's slot
             earlier = _first_copy(member, key)
             if earlier is not None:
                 return earlier, False  # the same form, sent twice at the same moment
-            continue  # the exclusion constraint: someone else got this staff member's slot
+            raise  # neither a rival nor a twin: a fault, not a taken slot
     raise SlotTaken(alternatives=_alternatives(ctype, after=slot.start, now=now))
 
 
