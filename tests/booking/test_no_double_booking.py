@@ -76,6 +76,23 @@ def test_fifty_members_racing_for_one_slot_yield_exactly_one_request():
     assert Appointment.objects.filter(start=start).count() == 1
 
 
+def _hold_by_hand(
+    ctype: ConsultationType, *, member: User, staff: User, begin: datetime, key: uuid.UUID
+) -> Appointment:
+    """A 30-minute hold stored past the service, as code that bypasses it would."""
+    return Appointment.objects.create(
+        organization=ctype.organization,
+        consultation_type=ctype,
+        member=member,
+        staff=staff,
+        start=begin,
+        end=begin + timedelta(minutes=30),
+        blocked_start=begin,
+        blocked_end=begin + timedelta(minutes=30),
+        request_key=key,
+    )
+
+
 @pytest.mark.skipif(
     connection.vendor != "postgresql", reason="the exclusion constraint exists on PostgreSQL only"
 )
@@ -87,17 +104,12 @@ def test_the_database_itself_refuses_an_overlapping_hold():
     start = _next_weekday_at_ten()
 
     def hold(minutes_later: int) -> Appointment:
-        begin = start + timedelta(minutes=minutes_later)
-        return Appointment.objects.create(
-            organization=org,
-            consultation_type=ctype,
+        return _hold_by_hand(
+            ctype,
             member=MemberFactory(organization=org),
             staff=staff,
-            start=begin,
-            end=begin + timedelta(minutes=30),
-            blocked_start=begin,
-            blocked_end=begin + timedelta(minutes=30),
-            request_key=uuid.uuid4(),
+            begin=start + timedelta(minutes=minutes_later),
+            key=uuid.uuid4(),
         )
 
     hold(0)
@@ -116,20 +128,7 @@ def test_a_form_sent_twice_is_told_apart_from_a_rival_for_the_time():
     ctype = ConsultationType.objects.create(organization=org, name="X", duration_minutes=30)
     member, key, start = MemberFactory(organization=org), uuid.uuid4(), _next_weekday_at_ten()
 
-    def hold(with_staff: User) -> Appointment:
-        return Appointment.objects.create(
-            organization=org,
-            consultation_type=ctype,
-            member=member,
-            staff=with_staff,
-            start=start,
-            end=start + timedelta(minutes=30),
-            blocked_start=start,
-            blocked_end=start + timedelta(minutes=30),
-            request_key=key,
-        )
-
-    hold(staff)
+    _hold_by_hand(ctype, member=member, staff=staff, begin=start, key=key)
     with pytest.raises(IntegrityError) as refused, transaction.atomic():
-        hold(other_staff)
+        _hold_by_hand(ctype, member=member, staff=other_staff, begin=start, key=key)
     assert not a_rival_holds_the_range(refused.value)
