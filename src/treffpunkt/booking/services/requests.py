@@ -193,6 +193,7 @@ def _free_slot_at(
             code="horizon",
         )
     local_day = start.astimezone(ZoneInfo(ctype.organization.time_zone)).date()
+    policy = policy or policy_for(ctype.organization)  # once, for every search below
     day_slots = slots_for(
         ctype,
         first_day=local_day,
@@ -206,8 +207,8 @@ def _free_slot_at(
     for slot in day_slots:
         if slot.start == start:
             return slot
-    if _within_opening_hours(ctype, start, now=now, staff_ids=staff_ids):
-        raise SlotTaken(alternatives=_alternatives(ctype, after=start, now=now))
+    if _within_opening_hours(ctype, start, now=now, staff_ids=staff_ids, policy=policy):
+        raise SlotTaken(alternatives=_alternatives(ctype, after=start, now=now, policy=policy))
     raise DomainError(
         _("There is no consultation at this time. Please choose one of the offered slots."),
         code="not_offered",
@@ -215,13 +216,17 @@ def _free_slot_at(
 
 
 def _within_opening_hours(
-    ctype: ConsultationType, start: datetime, *, now: datetime, staff_ids: list[int] | None
+    ctype: ConsultationType,
+    start: datetime,
+    *,
+    now: datetime,
+    staff_ids: list[int] | None,
+    policy: BookingPolicy,
 ) -> bool:
     """Would ``start`` be a slot if nothing were booked? Tells "taken" from "never offered"."""
     from treffpunkt.booking.availability import free_slots
 
     local_day = start.astimezone(ZoneInfo(ctype.organization.time_zone)).date()
-    policy = policy_for(ctype.organization)
     empty_world = free_slots(
         ctype,
         now=now,
@@ -234,11 +239,17 @@ def _within_opening_hours(
     return any(slot.start == start for slot in empty_world)
 
 
-def _alternatives(ctype: ConsultationType, *, after: datetime, now: datetime) -> list[Slot]:
+def _alternatives(
+    ctype: ConsultationType,
+    *,
+    after: datetime,
+    now: datetime,
+    policy: BookingPolicy | None = None,
+) -> list[Slot]:
     local_day = after.astimezone(ZoneInfo(ctype.organization.time_zone)).date()
     found = [
         slot
-        for slot in slots_for(ctype, first_day=local_day, days=14, now=now)
+        for slot in slots_for(ctype, first_day=local_day, days=14, now=now, policy=policy)
         if slot.start >= after - timedelta(hours=2)
     ]
     return found[:ALTERNATIVES_SHOWN]
@@ -290,7 +301,7 @@ def _hold_slot(
             if earlier is not None:
                 return earlier, False  # the same form, sent twice at the same moment
             raise  # neither a rival nor a twin: a fault, not a taken slot
-    raise SlotTaken(alternatives=_alternatives(ctype, after=slot.start, now=now))
+    raise SlotTaken(alternatives=_alternatives(ctype, after=slot.start, now=now, policy=policy))
 
 
 def double_booking_refused_by_database() -> bool:
